@@ -1,0 +1,208 @@
+using System.Globalization;
+
+namespace Rampart.CircuitBreaking;
+
+/// <summary>A circuit breaker for one destination: Closed → Open → Half-Open → Closed, plus Isolated.</summary>
+/// <remarks>
+/// <para>
+/// Two-step use, for a proxy: <see cref="TryAcquire(out CircuitPermit)"/> before the call, then
+/// <see cref="Report(in CircuitPermit, CallResult, string?)"/> with the permit when it ends. Library
+/// users may prefer <see cref="ExecuteAsync{TState, TResult}"/>.
+/// </para>
+/// <para>
+/// Concurrency: state and generation live in one <see cref="long"/>. In the Closed state, admitting
+/// and reporting take no lock and allocate nothing; they read the clock only when a failure ratio or
+/// slow-call threshold needs it. Every state change happens under one lock in <c>MoveTo_NeedsLock</c>,
+/// which starts a new generation; a permit from an older generation reports into nothing.
+/// <see cref="StateChanged"/> runs after the lock is released, so handlers on different threads may
+/// see transitions out of order; <see cref="CircuitTransition.Generation"/> orders them.
+/// </para>
+/// <para>
+/// Time: the breaker owns no timer. Open becomes Half-Open when someone next asks after the break.
+/// </para>
+/// </remarks>
+public sealed partial class CircuitBreaker
+{
+    private readonly CircuitBreakerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly SlidingWindow? _window;
+    private readonly bool _stampStart;
+    private readonly long _slowCallTicks;
+    private readonly long _trialTimeoutTicks;
+    private readonly Lock _lock = new();
+
+    // Hot fields, read lock-free.
+    private long _word = CircuitStateWord.Make(1, CircuitState.Closed);
+    private int _consecutiveFailures;
+    private long _openUntil;
+
+    // Guarded by _lock (read lock-free only as a hint to reject early).
+    private int _trialsInFlight;
+    private int _trialSuccesses;
+    private long _lastTrialAt;
+    private TimeSpan _currentBreak;
+
+    /// <summary>Creates a Closed breaker.</summary>
+    /// <param name="options">Trip policies and durations; copied, and validated (see <see cref="CircuitBreakerOptions.Validate(string)"/>).</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public CircuitBreaker(CircuitBreakerOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid circuit breaker options: " + string.Join("; ", errors), nameof(options));
+        }
+
+        _options = options.Clone();
+        _time = timeProvider ?? TimeProvider.System;
+        _currentBreak = _options.BreakDuration;
+        _trialTimeoutTicks = ToTicks(_options.HalfOpenTrialTimeout);
+        if (_options.FailureRatio > 0)
+        {
+            _window = new SlidingWindow(_options.SamplingDuration, _time.TimestampFrequency);
+        }
+
+        if (_options.SlowCallThreshold is { } slow)
+        {
+            _slowCallTicks = ToTicks(slow);
+            _stampStart = true;
+        }
+    }
+
+    /// <summary>Raised after every state change, outside the breaker's lock, on the thread that caused it.</summary>
+    /// <remarks>A handler must not throw: its exception reaches whichever caller caused the change.</remarks>
+    public event Action<CircuitTransition>? StateChanged;
+
+    /// <summary>The current state. Reading it may move an Open breaker whose break has elapsed to Half-Open.</summary>
+    public CircuitState State
+    {
+        get
+        {
+            var word = Volatile.Read(ref _word);
+            if (CircuitStateWord.StateOf(word) == CircuitState.Open && _time.GetTimestamp() >= Volatile.Read(ref _openUntil))
+            {
+                HalfOpenIfDue(word);
+                word = Volatile.Read(ref _word);
+            }
+
+            return CircuitStateWord.StateOf(word);
+        }
+    }
+
+    /// <summary>The current generation: it starts at 1 and grows by one with every state change.</summary>
+    public long Generation => CircuitStateWord.GenerationOf(Volatile.Read(ref _word));
+
+    /// <summary>The options this breaker runs with (a copy; changing it changes nothing).</summary>
+    public CircuitBreakerOptions Options => _options.Clone();
+
+    /// <summary>Consecutive failures counted so far in the Closed state.</summary>
+    internal int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
+
+    /// <summary>Asks to make a call.</summary>
+    /// <param name="permit">When admitted, the permit to hand to <see cref="Report(in CircuitPermit, CallResult, string?)"/>.</param>
+    /// <returns><see langword="true"/> when the call may go ahead; it must then be reported exactly once.</returns>
+    public bool TryAcquire(out CircuitPermit permit)
+    {
+        var word = Volatile.Read(ref _word);
+        if (CircuitStateWord.StateOf(word) == CircuitState.Closed)
+        {
+            permit = new CircuitPermit(word, _stampStart ? _time.GetTimestamp() : 0);
+            return true;
+        }
+
+        return TryAcquireSlow(out permit);
+    }
+
+    /// <summary>Reports how an admitted call ended.</summary>
+    /// <param name="permit">The permit <see cref="TryAcquire(out CircuitPermit)"/> gave. A permit from an earlier generation is ignored.</param>
+    /// <param name="result">What the call turned out to be.</param>
+    /// <param name="failureDetail">A short reason kept in a transition this failure causes, such as <c>"502"</c> or <c>"connection refused"</c>.</param>
+    public void Report(in CircuitPermit permit, CallResult result, string? failureDetail = null)
+    {
+        var word = Volatile.Read(ref _word);
+        if (permit.StateWord != word || result == CallResult.Ignored && CircuitStateWord.StateOf(word) == CircuitState.Closed)
+        {
+            return; // stale (an older generation), or nothing to count
+        }
+
+        long now = 0;
+        if (_stampStart || _window is not null || CircuitStateWord.StateOf(word) != CircuitState.Closed)
+        {
+            now = _time.GetTimestamp();
+        }
+
+        if (result == CallResult.Success && _stampStart && now - permit.StartTimestamp >= _slowCallTicks)
+        {
+            result = CallResult.Failure;
+            failureDetail = string.Create(CultureInfo.InvariantCulture, $"slow call {_time.GetElapsedTime(permit.StartTimestamp, now)} ≥ {_options.SlowCallThreshold}");
+        }
+
+        if (CircuitStateWord.StateOf(word) == CircuitState.Closed)
+        {
+            ReportClosed(word, result, failureDetail, now);
+        }
+        else
+        {
+            ReportTrial(permit, result, failureDetail, now);
+        }
+    }
+
+    /// <summary>How long until this breaker may admit a call: zero when it would now; <see langword="null"/> when isolated or its trials are under way.</summary>
+    public TimeSpan? GetRetryAfter()
+    {
+        var word = Volatile.Read(ref _word);
+        switch (CircuitStateWord.StateOf(word))
+        {
+            case CircuitState.Closed:
+                return TimeSpan.Zero;
+            case CircuitState.Open:
+                var now = _time.GetTimestamp();
+                var until = Volatile.Read(ref _openUntil);
+                return now >= until ? TimeSpan.Zero : _time.GetElapsedTime(now, until);
+            case CircuitState.HalfOpen:
+                return Volatile.Read(ref _trialsInFlight) < _options.HalfOpenPermits ? TimeSpan.Zero : null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Forces the breaker open until <see cref="Reset(string?)"/>, whatever its state.</summary>
+    /// <param name="reason">Why, for the transition; "isolated" when <see langword="null"/>.</param>
+    public void Isolate(string? reason = null)
+    {
+        CircuitTransition? transition = null;
+        lock (_lock)
+        {
+            if (CircuitStateWord.StateOf(_word) != CircuitState.Isolated)
+            {
+                transition = MoveTo_NeedsLock(CircuitState.Isolated, reason ?? "isolated");
+            }
+        }
+
+        Publish(transition);
+    }
+
+    /// <summary>Closes the breaker and forgets its counts and break growth, whatever its state.</summary>
+    /// <param name="reason">Why, for the transition; "reset" when <see langword="null"/>.</param>
+    public void Reset(string? reason = null)
+    {
+        CircuitTransition? transition = null;
+        lock (_lock)
+        {
+            if (CircuitStateWord.StateOf(_word) != CircuitState.Closed)
+            {
+                transition = MoveTo_NeedsLock(CircuitState.Closed, reason ?? "reset");
+            }
+            else
+            {
+                ClearCounts_NeedsLock();
+            }
+        }
+
+        Publish(transition);
+    }
+
+    private long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * _time.TimestampFrequency);
+}

@@ -1,0 +1,87 @@
+using System.Globalization;
+
+namespace Rampart.CircuitBreaking;
+
+/// <summary>When a <see cref="CircuitBreaker"/> trips, how long it stays open and how it tests recovery.</summary>
+/// <remarks>
+/// Two trip policies, each on unless set to 0, either of which opens the breaker:
+/// <see cref="ConsecutiveFailures"/>, and <see cref="FailureRatio"/> over <see cref="SamplingDuration"/>
+/// once <see cref="MinimumThroughput"/> calls were seen. <see cref="SlowCallThreshold"/> makes a slow
+/// success count as a failure for both.
+/// </remarks>
+public sealed class CircuitBreakerOptions
+{
+    /// <summary>Consecutive failures that open the breaker. Default 5; 0 turns this policy off; otherwise at least 1.</summary>
+    public int ConsecutiveFailures { get; set; } = 5;
+
+    /// <summary>
+    /// Failure ratio over <see cref="SamplingDuration"/> that opens the breaker (failures ÷ calls ≥ this).
+    /// Default 0.5; 0 turns this policy off; otherwise greater than 0 and at most 1.
+    /// </summary>
+    public double FailureRatio { get; set; } = 0.5;
+
+    /// <summary>Calls that must be seen within <see cref="SamplingDuration"/> before <see cref="FailureRatio"/> may trip. Default 20; at least 1.</summary>
+    public int MinimumThroughput { get; set; } = 20;
+
+    /// <summary>
+    /// The sliding window over which <see cref="FailureRatio"/> is computed. Default 10 s; at least 10 ms.
+    /// The window is kept in 10 buckets, so it slides in steps of a tenth of this.
+    /// </summary>
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A successful call that took at least this long counts as a failure. Default <see langword="null"/> (off); positive when set.</summary>
+    public TimeSpan? SlowCallThreshold { get; set; }
+
+    /// <summary>How long the breaker stays open after it first trips. Default 5 s; positive.</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Each re-trip from Half-Open multiplies the break by this, up to <see cref="MaxBreakDuration"/>; closing resets it. Default 2; at least 1.</summary>
+    public double BreakDurationMultiplier { get; set; } = 2.0;
+
+    /// <summary>The longest break. Default 1 minute; at least <see cref="BreakDuration"/>.</summary>
+    public TimeSpan MaxBreakDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Trial calls admitted at once while Half-Open. Default 1; at least 1.</summary>
+    public int HalfOpenPermits { get; set; } = 1;
+
+    /// <summary>Successful trial calls that close the breaker. Default 1; at least 1.</summary>
+    public int SuccessesToClose { get; set; } = 1;
+
+    /// <summary>
+    /// A Half-Open breaker whose permits are all taken and whose latest trial has not reported for
+    /// this long re-opens, so a lost trial cannot wedge it. Default 30 s; positive.
+    /// </summary>
+    public TimeSpan HalfOpenTrialTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Every problem with these options, each naming its key under <paramref name="prefix"/>; empty when valid.</summary>
+    /// <param name="prefix">The configuration path of these options, such as <c>Rampart:Clusters:web:CircuitBreaker</c>; may be empty.</param>
+    public IReadOnlyList<string> Validate(string prefix = "")
+    {
+        var errors = new List<string>();
+        string Key(string name) => prefix.Length == 0 ? name : prefix + ":" + name;
+        void Check(bool ok, string name, string rule, object? value)
+        {
+            if (!ok)
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{Key(name)} {rule} (was {value ?? "null"})"));
+            }
+        }
+
+        Check(ConsecutiveFailures >= 0, nameof(ConsecutiveFailures), "must be 0 (off) or at least 1", ConsecutiveFailures);
+        Check(FailureRatio is >= 0 and <= 1, nameof(FailureRatio), "must be between 0 (off) and 1", FailureRatio);
+        Check(ConsecutiveFailures != 0 || FailureRatio != 0, nameof(ConsecutiveFailures), "or FailureRatio must be set: with both 0 the breaker never trips", ConsecutiveFailures);
+        Check(MinimumThroughput >= 1, nameof(MinimumThroughput), "must be at least 1", MinimumThroughput);
+        Check(SamplingDuration >= TimeSpan.FromMilliseconds(10), nameof(SamplingDuration), "must be at least 00:00:00.010", SamplingDuration);
+        Check(SlowCallThreshold is null || SlowCallThreshold > TimeSpan.Zero, nameof(SlowCallThreshold), "must be positive when set", SlowCallThreshold);
+        Check(BreakDuration > TimeSpan.Zero, nameof(BreakDuration), "must be positive", BreakDuration);
+        Check(BreakDurationMultiplier >= 1 && double.IsFinite(BreakDurationMultiplier), nameof(BreakDurationMultiplier), "must be at least 1", BreakDurationMultiplier);
+        Check(MaxBreakDuration >= BreakDuration, nameof(MaxBreakDuration), "must be at least BreakDuration", MaxBreakDuration);
+        Check(HalfOpenPermits >= 1, nameof(HalfOpenPermits), "must be at least 1", HalfOpenPermits);
+        Check(SuccessesToClose >= 1, nameof(SuccessesToClose), "must be at least 1", SuccessesToClose);
+        Check(HalfOpenTrialTimeout > TimeSpan.Zero, nameof(HalfOpenTrialTimeout), "must be positive", HalfOpenTrialTimeout);
+        return errors;
+    }
+
+    /// <summary>A copy, so that a breaker is not changed by later edits of the options it was built from.</summary>
+    internal CircuitBreakerOptions Clone() => (CircuitBreakerOptions)MemberwiseClone();
+}
