@@ -64,7 +64,11 @@ public sealed partial class CircuitBreaker
                 Volatile.Write(ref _consecutiveFailures, 0);
             }
 
-            _window?.RecordSuccess(now);
+            if (_window is not null && _window.RecordSuccess())
+            {
+                _window.Stamp(now != 0 ? now : _time.GetTimestamp());
+            }
+
             return;
         }
 

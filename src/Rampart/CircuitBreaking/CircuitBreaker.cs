@@ -11,8 +11,8 @@ namespace Rampart.CircuitBreaking;
 /// </para>
 /// <para>
 /// Concurrency: state and generation live in one <see cref="long"/>. In the Closed state, admitting
-/// and reporting take no lock and allocate nothing; they read the clock only when a failure ratio or
-/// slow-call threshold needs it. Every state change happens under one lock in <c>MoveTo_NeedsLock</c>,
+/// and reporting take no lock and allocate nothing; a success reads the clock only when a slow-call
+/// threshold needs it (the failure-ratio window stamps successes in batches). Every state change happens under one lock in <c>MoveTo_NeedsLock</c>,
 /// which starts a new generation; a permit from an older generation reports into nothing.
 /// <see cref="StateChanged"/> runs after the lock is released, so handlers on different threads may
 /// see transitions out of order; <see cref="CircuitTransition.Generation"/> orders them.
@@ -97,6 +97,9 @@ public sealed partial class CircuitBreaker
     /// <summary>The options this breaker runs with (a copy; changing it changes nothing).</summary>
     public CircuitBreakerOptions Options => _options.Clone();
 
+    /// <summary>The state as stored, without the lazy Open → Half-Open check that <see cref="State"/> makes.</summary>
+    internal CircuitState StoredState => CircuitStateWord.StateOf(Volatile.Read(ref _word));
+
     /// <summary>Consecutive failures counted so far in the Closed state.</summary>
     internal int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
 
@@ -127,8 +130,9 @@ public sealed partial class CircuitBreaker
             return; // stale (an older generation), or nothing to count
         }
 
+        // The clock is read only where it is needed: a slow-call threshold, a failure, a trial.
         long now = 0;
-        if (_stampStart || _window is not null || CircuitStateWord.StateOf(word) != CircuitState.Closed)
+        if (_stampStart || result != CallResult.Success || CircuitStateWord.StateOf(word) != CircuitState.Closed)
         {
             now = _time.GetTimestamp();
         }
@@ -204,5 +208,5 @@ public sealed partial class CircuitBreaker
         Publish(transition);
     }
 
-    private long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * _time.TimestampFrequency);
+    private long ToTicks(TimeSpan duration) => TimestampMath.ToTimestampTicks(duration, _time.TimestampFrequency);
 }
