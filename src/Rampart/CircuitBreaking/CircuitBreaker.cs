@@ -100,6 +100,9 @@ public sealed partial class CircuitBreaker
     /// <summary>The state as stored, without the lazy Open → Half-Open check that <see cref="State"/> makes.</summary>
     internal CircuitState StoredState => CircuitStateWord.StateOf(Volatile.Read(ref _word));
 
+    /// <summary>Half-Open trial calls admitted and not yet reported in the current generation.</summary>
+    internal int TrialsInFlight => Volatile.Read(ref _trialsInFlight);
+
     /// <summary>Consecutive failures counted so far in the Closed state.</summary>
     internal int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
 
