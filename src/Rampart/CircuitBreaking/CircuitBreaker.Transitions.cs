@@ -59,16 +59,7 @@ public sealed partial class CircuitBreaker
     {
         if (result == CallResult.Success)
         {
-            if (Volatile.Read(ref _consecutiveFailures) != 0)
-            {
-                Volatile.Write(ref _consecutiveFailures, 0);
-            }
-
-            if (_window is not null && _window.RecordSuccess())
-            {
-                _window.Stamp(now != 0 ? now : _time.GetTimestamp());
-            }
-
+            ReportClosedSuccess();
             return;
         }
 
@@ -110,6 +101,19 @@ public sealed partial class CircuitBreaker
         }
 
         Publish(transition);
+    }
+
+    private void ReportClosedSuccess()
+    {
+        if (Volatile.Read(ref _consecutiveFailures) != 0)
+        {
+            Volatile.Write(ref _consecutiveFailures, 0);
+        }
+
+        if (_window is not null && _window.RecordSuccess())
+        {
+            _window.Stamp(_time.GetTimestamp());
+        }
     }
 
     private void ReportTrial(in CircuitPermit permit, CallResult result, string? failureDetail, long now)

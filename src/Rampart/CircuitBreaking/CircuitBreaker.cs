@@ -1,4 +1,5 @@
 using System.Globalization;
+using Rampart.Statistics;
 
 namespace Rampart.CircuitBreaking;
 
@@ -91,6 +92,23 @@ public sealed partial class CircuitBreaker
         }
     }
 
+    /// <summary>Whether <see cref="TryAcquire(out CircuitPermit)"/> would admit a call now (a hint: a racing caller may take the last trial permit).</summary>
+    /// <remarks>Lock-free; reads the clock only while Open.</remarks>
+    public bool IsAdmitting
+    {
+        get
+        {
+            var word = Volatile.Read(ref _word);
+            return CircuitStateWord.StateOf(word) switch
+            {
+                CircuitState.Closed => true,
+                CircuitState.Open => _time.GetTimestamp() >= Volatile.Read(ref _openUntil),
+                CircuitState.HalfOpen => Volatile.Read(ref _trialsInFlight) < _options.HalfOpenPermits,
+                _ => false,
+            };
+        }
+    }
+
     /// <summary>The current generation: it starts at 1 and grows by one with every state change.</summary>
     public long Generation => CircuitStateWord.GenerationOf(Volatile.Read(ref _word));
 
@@ -128,6 +146,18 @@ public sealed partial class CircuitBreaker
     public void Report(in CircuitPermit permit, CallResult result, string? failureDetail = null)
     {
         var word = Volatile.Read(ref _word);
+        if (result == CallResult.Success && !_stampStart && permit.StateWord == word
+            && CircuitStateWord.StateOf(word) == CircuitState.Closed)
+        {
+            ReportClosedSuccess(); // the hot path: no clock, no lock
+            return;
+        }
+
+        ReportSlow(permit, result, failureDetail, word);
+    }
+
+    private void ReportSlow(in CircuitPermit permit, CallResult result, string? failureDetail, long word)
+    {
         if (permit.StateWord != word || result == CallResult.Ignored && CircuitStateWord.StateOf(word) == CircuitState.Closed)
         {
             return; // stale (an older generation), or nothing to count

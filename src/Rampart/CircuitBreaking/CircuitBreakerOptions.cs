@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Rampart.CircuitBreaking;
 
 /// <summary>When a <see cref="CircuitBreaker"/> trips, how long it stays open and how it tests recovery.</summary>
@@ -57,29 +55,20 @@ public sealed class CircuitBreakerOptions
     /// <param name="prefix">The configuration path of these options, such as <c>Rampart:Clusters:web:CircuitBreaker</c>; may be empty.</param>
     public IReadOnlyList<string> Validate(string prefix = "")
     {
-        var errors = new List<string>();
-        string Key(string name) => prefix.Length == 0 ? name : prefix + ":" + name;
-        void Check(bool ok, string name, string rule, object? value)
-        {
-            if (!ok)
-            {
-                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{Key(name)} {rule} (was {value ?? "null"})"));
-            }
-        }
-
-        Check(ConsecutiveFailures >= 0, nameof(ConsecutiveFailures), "must be 0 (off) or at least 1", ConsecutiveFailures);
-        Check(FailureRatio is >= 0 and <= 1, nameof(FailureRatio), "must be between 0 (off) and 1", FailureRatio);
-        Check(ConsecutiveFailures != 0 || FailureRatio != 0, nameof(ConsecutiveFailures), "or FailureRatio must be set: with both 0 the breaker never trips", ConsecutiveFailures);
-        Check(MinimumThroughput >= 1, nameof(MinimumThroughput), "must be at least 1", MinimumThroughput);
-        Check(SamplingDuration >= TimeSpan.FromMilliseconds(10), nameof(SamplingDuration), "must be at least 00:00:00.010", SamplingDuration);
-        Check(SlowCallThreshold is null || SlowCallThreshold > TimeSpan.Zero, nameof(SlowCallThreshold), "must be positive when set", SlowCallThreshold);
-        Check(BreakDuration > TimeSpan.Zero, nameof(BreakDuration), "must be positive", BreakDuration);
-        Check(BreakDurationMultiplier >= 1 && double.IsFinite(BreakDurationMultiplier), nameof(BreakDurationMultiplier), "must be at least 1", BreakDurationMultiplier);
-        Check(MaxBreakDuration >= BreakDuration, nameof(MaxBreakDuration), "must be at least BreakDuration", MaxBreakDuration);
-        Check(HalfOpenPermits >= 1, nameof(HalfOpenPermits), "must be at least 1", HalfOpenPermits);
-        Check(SuccessesToClose >= 1, nameof(SuccessesToClose), "must be at least 1", SuccessesToClose);
-        Check(HalfOpenTrialTimeout > TimeSpan.Zero, nameof(HalfOpenTrialTimeout), "must be positive", HalfOpenTrialTimeout);
-        return errors;
+        var errors = new OptionsErrors(prefix);
+        errors.Check(ConsecutiveFailures >= 0, nameof(ConsecutiveFailures), "must be 0 (off) or at least 1", ConsecutiveFailures);
+        errors.Check(FailureRatio is >= 0 and <= 1, nameof(FailureRatio), "must be between 0 (off) and 1", FailureRatio);
+        errors.Check(ConsecutiveFailures != 0 || FailureRatio != 0, nameof(ConsecutiveFailures), "or FailureRatio must be set: with both 0 the breaker never trips", ConsecutiveFailures);
+        errors.Check(MinimumThroughput >= 1, nameof(MinimumThroughput), "must be at least 1", MinimumThroughput);
+        errors.Check(SamplingDuration >= TimeSpan.FromMilliseconds(10), nameof(SamplingDuration), "must be at least 00:00:00.010", SamplingDuration);
+        errors.Check(SlowCallThreshold is null || SlowCallThreshold > TimeSpan.Zero, nameof(SlowCallThreshold), "must be positive when set", SlowCallThreshold);
+        errors.Check(BreakDuration > TimeSpan.Zero, nameof(BreakDuration), "must be positive", BreakDuration);
+        errors.Check(BreakDurationMultiplier >= 1 && double.IsFinite(BreakDurationMultiplier), nameof(BreakDurationMultiplier), "must be at least 1", BreakDurationMultiplier);
+        errors.Check(MaxBreakDuration >= BreakDuration, nameof(MaxBreakDuration), "must be at least BreakDuration", MaxBreakDuration);
+        errors.Check(HalfOpenPermits >= 1, nameof(HalfOpenPermits), "must be at least 1", HalfOpenPermits);
+        errors.Check(SuccessesToClose >= 1, nameof(SuccessesToClose), "must be at least 1", SuccessesToClose);
+        errors.Check(HalfOpenTrialTimeout > TimeSpan.Zero, nameof(HalfOpenTrialTimeout), "must be positive", HalfOpenTrialTimeout);
+        return errors.Errors;
     }
 
     /// <summary>A copy, so that a breaker is not changed by later edits of the options it was built from.</summary>

@@ -1,4 +1,4 @@
-namespace Rampart.CircuitBreaking;
+namespace Rampart.Statistics;
 
 /// <summary>Successes and failures over a sliding time window, kept in buckets.</summary>
 /// <remarks>

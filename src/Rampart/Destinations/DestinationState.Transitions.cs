@@ -1,0 +1,267 @@
+using System.Globalization;
+using Rampart.CircuitBreaking;
+using Rampart.Health;
+
+namespace Rampart.Destinations;
+
+// Probes, ejections and breaker changes: every change goes through Record_NeedsLock, and is published after the lock.
+public sealed partial class DestinationState
+{
+    private const int JournalCapacity = 32;
+    private readonly Queue<DestinationTransition> _journal = new(JournalCapacity);
+
+    /// <summary>What active probes say.</summary>
+    public ActiveHealthState ActiveHealth
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _active.State;
+            }
+        }
+    }
+
+    /// <summary>What passive checking says. Reading it ends an ejection that has run its time.</summary>
+    public PassiveHealthState PassiveHealth
+    {
+        get
+        {
+            EndEjectionIfDue();
+            return _passive.State;
+        }
+    }
+
+    /// <summary>Passive ejections of this destination so far (the next lasts one base ejection time longer).</summary>
+    public int Ejections
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _passive.Ejections;
+            }
+        }
+    }
+
+    /// <summary>The latest probe's result and when it completed, if any.</summary>
+    public (ProbeResult Result, DateTimeOffset At)? LastProbe
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _active.LastResult is { } result ? (result, _active.LastProbeAt!.Value) : null;
+            }
+        }
+    }
+
+    /// <summary>Consecutive probe passes and failures so far.</summary>
+    public (int Passes, int Failures) ProbeRun
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_active.ConsecutivePasses, _active.ConsecutiveFailures);
+            }
+        }
+    }
+
+    /// <summary>Whether the next probe should come at the shorter <see cref="ActiveHealthOptions.UnhealthyInterval"/>.</summary>
+    public bool ProbeSoon
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _active.IsUnhealthyOrChanging;
+            }
+        }
+    }
+
+    /// <summary>The latest transitions (up to 32), oldest first.</summary>
+    public IReadOnlyList<DestinationTransition> GetTransitions()
+    {
+        lock (_lock)
+        {
+            return [.. _journal];
+        }
+    }
+
+    /// <summary>Reports an active probe's result.</summary>
+    /// <param name="generation">The destination's <see cref="Generation"/> when the probe started.</param>
+    /// <param name="result">The probe's result.</param>
+    /// <returns><see langword="false"/> when the result was ignored because the destination changed since the probe started.</returns>
+    public bool ReportProbe(long generation, ProbeResult result)
+    {
+        DestinationTransition? transition = null;
+        lock (_lock)
+        {
+            if (generation != _generation)
+            {
+                return false;
+            }
+
+            var from = _active.State;
+            if (_active.Record(result, _time.GetUtcNow()) is var (to, reason))
+            {
+                transition = Record_NeedsLock(HealthSignal.Active, from.ToString(), to.ToString(), reason);
+            }
+        }
+
+        Publish(transition);
+        return true;
+    }
+
+    /// <summary>Clears passive ejection and closes the breaker, whatever their state (an operator's reset).</summary>
+    /// <param name="reason">Why, for the journal.</param>
+    public void Reset(string reason)
+    {
+        DestinationTransition? transition = null;
+        lock (_lock)
+        {
+            var from = _passive.State;
+            if (from != PassiveHealthState.Healthy)
+            {
+                if (from == PassiveHealthState.Ejected)
+                {
+                    _budget.Release();
+                }
+
+                _passive.Reset_NeedsLock();
+                transition = Record_NeedsLock(HealthSignal.Passive, from.ToString(), nameof(PassiveHealthState.Healthy), reason);
+            }
+        }
+
+        Publish(transition);
+        Breaker.Reset(reason);
+    }
+
+    private void TryEject(string why)
+    {
+        DestinationTransition? transition = null;
+        lock (_lock)
+        {
+            var from = _passive.State;
+            if (from == PassiveHealthState.Ejected)
+            {
+                return;
+            }
+
+            if (!_budget.TryTake())
+            {
+                // The cluster's cap: traffic still needs somewhere to go. Start counting afresh.
+                _passive.ForgetFailures();
+                Interlocked.Increment(ref _refusedEjections);
+                return;
+            }
+
+            var duration = _passive.Eject_NeedsLock();
+            transition = Record_NeedsLock(HealthSignal.Passive, from.ToString(), nameof(PassiveHealthState.Ejected),
+                string.Create(CultureInfo.InvariantCulture, $"ejected for {duration} ({Ordinal(_passive.Ejections)} ejection): {why}"));
+        }
+
+        Publish(transition);
+    }
+
+    /// <summary>Moves an ejected destination whose time is up to probation; returns whether it did (or someone just did).</summary>
+    private bool EndEjectionIfDue()
+    {
+        if (!_passive.EjectionOver())
+        {
+            return _passive.State != PassiveHealthState.Ejected;
+        }
+
+        DestinationTransition? transition = null;
+        lock (_lock)
+        {
+            if (_passive.EjectionOver())
+            {
+                _passive.EndEjection_NeedsLock();
+                _budget.Release();
+                transition = Record_NeedsLock(HealthSignal.Passive, nameof(PassiveHealthState.Ejected),
+                    nameof(PassiveHealthState.Probation), "ejection time over: on probation");
+            }
+        }
+
+        Publish(transition);
+        return true;
+    }
+
+    private void RecordProbationSuccess()
+    {
+        DestinationTransition? transition = null;
+        lock (_lock)
+        {
+            if (_passive.RecordProbationSuccess_NeedsLock() is { } reason)
+            {
+                transition = Record_NeedsLock(HealthSignal.Passive, nameof(PassiveHealthState.Probation), nameof(PassiveHealthState.Healthy), reason);
+            }
+        }
+
+        Publish(transition);
+    }
+
+    private void OnBreakerChanged(CircuitTransition change)
+    {
+        DestinationTransition transition;
+        lock (_lock)
+        {
+            transition = Record_NeedsLock(HealthSignal.Circuit, change.From.ToString(), change.To.ToString(), change.Reason);
+        }
+
+        Publish(transition);
+    }
+
+    /// <summary>The only place a change is recorded: bumps the generation, recomputes the exclusions, keeps the journal.</summary>
+    private DestinationTransition Record_NeedsLock(HealthSignal signal, string from, string to, string reason)
+    {
+        var transition = new DestinationTransition(_time.GetUtcNow(), signal, from, to, reason, _generation + 1);
+        Volatile.Write(ref _exclusions, ExclusionsNow_NeedsLock());
+        Volatile.Write(ref _generation, _generation + 1);
+        if (_journal.Count == JournalCapacity)
+        {
+            _journal.Dequeue();
+        }
+
+        _journal.Enqueue(transition);
+        return transition;
+    }
+
+    private int ExclusionsNow_NeedsLock()
+    {
+        var exclusions = 0;
+        if (_active.State == ActiveHealthState.Unhealthy)
+        {
+            exclusions |= ActiveUnhealthy;
+        }
+        else if (_active.State == ActiveHealthState.Unknown && _health.Active.Enabled && _health.Active.WaitForFirstProbe)
+        {
+            exclusions |= AwaitingFirstProbe;
+        }
+
+        if (_passive.State == PassiveHealthState.Ejected)
+        {
+            exclusions |= Ejected;
+        }
+
+        return exclusions;
+    }
+
+    private void Publish(DestinationTransition? transition)
+    {
+        if (transition is not null)
+        {
+            Changed?.Invoke(transition);
+        }
+    }
+
+    private static string Ordinal(int n) => n switch
+    {
+        1 => "1st",
+        2 => "2nd",
+        3 => "3rd",
+        _ => string.Create(CultureInfo.InvariantCulture, $"{n}th"),
+    };
+}

@@ -1,0 +1,185 @@
+using Rampart.CircuitBreaking;
+using Rampart.Health;
+
+namespace Rampart.Destinations;
+
+/// <summary>
+/// Everything known about one destination: active health, passive health, its circuit breaker, a
+/// generation number, traffic counters and a journal of recent transitions.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The request path (<see cref="IsAvailable"/>, <see cref="TryAcquire(out DestinationLease)"/>,
+/// <see cref="Report(in DestinationLease, CallResult, string?)"/>) takes no lock while nothing changes:
+/// exclusions are one <see cref="int"/> of flags, counters are <see cref="Interlocked"/>, and the clock
+/// is read only for an ejected destination or an open breaker.
+/// </para>
+/// <para>
+/// Every change of any signal goes through one method under one lock, bumps the generation, is
+/// kept in the journal and is raised as <see cref="Changed"/> after the lock is released. A request
+/// or probe result from an older generation is ignored by every signal.
+/// </para>
+/// </remarks>
+public sealed partial class DestinationState
+{
+    private const int ActiveUnhealthy = 1;
+    private const int Ejected = 2;
+    private const int AwaitingFirstProbe = 4;
+
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time;
+    private readonly HealthCheckOptions _health;
+    private readonly ActiveHealthPolicy _active;
+    private readonly PassiveHealthPolicy _passive;
+    private readonly EjectionBudget _budget;
+    private long _generation = 1;
+    private int _exclusions;
+    private int _inFlight;
+    private long _requests;
+    private long _failures;
+    private long _refusedEjections;
+
+    /// <summary>Creates the state of a destination that has not been probed yet.</summary>
+    /// <param name="clusterId">The cluster it belongs to.</param>
+    /// <param name="id">Its id within the cluster.</param>
+    /// <param name="address">Its base address.</param>
+    /// <param name="health">Active and passive health options (validated; not copied: do not change them afterwards).</param>
+    /// <param name="circuitBreaker">Circuit breaker options (validated and copied).</param>
+    /// <param name="ejectionBudget">The cluster's cap on passive ejections, shared by its destinations.</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public DestinationState(
+        string clusterId,
+        string id,
+        Uri address,
+        HealthCheckOptions health,
+        CircuitBreakerOptions circuitBreaker,
+        EjectionBudget ejectionBudget,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(clusterId);
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentNullException.ThrowIfNull(health);
+        ArgumentNullException.ThrowIfNull(ejectionBudget);
+        var errors = health.Validate("HealthCheck");
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid health check options: " + string.Join("; ", errors), nameof(health));
+        }
+
+        ClusterId = clusterId;
+        Id = id;
+        Address = address;
+        _health = health;
+        _budget = ejectionBudget;
+        _time = timeProvider ?? TimeProvider.System;
+        _active = new ActiveHealthPolicy(health.Active);
+        _passive = new PassiveHealthPolicy(health.Passive, _time);
+        Breaker = new CircuitBreaker(circuitBreaker, _time);
+        Breaker.StateChanged += OnBreakerChanged;
+        _exclusions = ExclusionsNow_NeedsLock();
+        _budget.AddDestination();
+    }
+
+    /// <summary>Raised after every change of any signal, outside the destination's lock.</summary>
+    /// <remarks>A handler must not throw: its exception reaches whichever caller caused the change.</remarks>
+    public event Action<DestinationTransition>? Changed;
+
+    /// <summary>The cluster this destination belongs to.</summary>
+    public string ClusterId { get; }
+
+    /// <summary>The destination's id within its cluster.</summary>
+    public string Id { get; }
+
+    /// <summary>The destination's base address.</summary>
+    public Uri Address { get; }
+
+    /// <summary>The destination's circuit breaker.</summary>
+    public CircuitBreaker Breaker { get; }
+
+    /// <summary>The active health check options this destination is probed with.</summary>
+    public ActiveHealthOptions ActiveHealthOptions => _health.Active;
+
+    /// <summary>Starts at 1; grows by one with every change of any signal.</summary>
+    public long Generation => Volatile.Read(ref _generation);
+
+    /// <summary>Whether no signal excludes this destination now: not active-Unhealthy, not ejected, and the breaker would admit a call.</summary>
+    /// <remarks>Lock-free; reads the clock only when the destination is ejected or its breaker is open.</remarks>
+    public bool IsAvailable
+    {
+        get
+        {
+            var exclusions = Volatile.Read(ref _exclusions);
+            if (exclusions != 0 && (exclusions != Ejected || !EndEjectionIfDue()))
+            {
+                return false;
+            }
+
+            return Breaker.IsAdmitting;
+        }
+    }
+
+    /// <summary>Requests admitted and not yet reported.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Requests admitted so far.</summary>
+    public long Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Requests reported as failures so far.</summary>
+    public long Failures => Volatile.Read(ref _failures);
+
+    /// <summary>Ejections that passive checking wanted but the cluster's <see cref="PassiveHealthOptions.MaxEjectionPercent"/> refused.</summary>
+    public long RefusedEjections => Volatile.Read(ref _refusedEjections);
+
+    /// <summary>Asks to send a request to this destination.</summary>
+    /// <param name="lease">When admitted, the lease to hand to <see cref="Report(in DestinationLease, CallResult, string?)"/> exactly once.</param>
+    /// <returns><see langword="true"/> when the destination is available and its breaker admitted the request.</returns>
+    public bool TryAcquire(out DestinationLease lease)
+    {
+        if (!IsAvailable || !Breaker.TryAcquire(out var permit))
+        {
+            lease = default;
+            return false;
+        }
+
+        Interlocked.Increment(ref _inFlight);
+        Interlocked.Increment(ref _requests);
+        // Read after the breaker admitted: a Half-Open transition it made is already counted.
+        lease = new DestinationLease(this, permit, Volatile.Read(ref _generation));
+        return true;
+    }
+
+    /// <summary>Reports how a request admitted by <see cref="TryAcquire(out DestinationLease)"/> ended.</summary>
+    /// <param name="lease">The lease; one from an older generation counts for the traffic counters only.</param>
+    /// <param name="result">Success, failure, or ignored (the client gave up: never the destination's fault).</param>
+    /// <param name="failureDetail">A short reason kept in a transition this failure causes, such as <c>"502"</c>.</param>
+    public void Report(in DestinationLease lease, CallResult result, string? failureDetail = null)
+    {
+        Interlocked.Decrement(ref _inFlight);
+        if (result == CallResult.Failure)
+        {
+            Interlocked.Increment(ref _failures);
+        }
+
+        var current = lease.Generation == Volatile.Read(ref _generation);
+        // Always report to the breaker, so that a trial permit is released even when the result is stale.
+        Breaker.Report(lease.Permit, current ? result : CallResult.Ignored, failureDetail);
+        if (!current || result == CallResult.Ignored || !_health.Passive.Enabled)
+        {
+            return;
+        }
+
+        if (result == CallResult.Success)
+        {
+            if (_passive.RecordSuccess())
+            {
+                RecordProbationSuccess();
+            }
+        }
+        else if (_passive.RecordFailure(failureDetail) is { } reason)
+        {
+            TryEject(reason);
+        }
+    }
+}

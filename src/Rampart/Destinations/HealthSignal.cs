@@ -1,0 +1,14 @@
+namespace Rampart.Destinations;
+
+/// <summary>Which part of a destination's state changed.</summary>
+public enum HealthSignal
+{
+    /// <summary>Active health: probes.</summary>
+    Active = 0,
+
+    /// <summary>Passive health: ejection on real traffic.</summary>
+    Passive = 1,
+
+    /// <summary>The circuit breaker.</summary>
+    Circuit = 2,
+}
