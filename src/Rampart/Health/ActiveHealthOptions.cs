@@ -45,8 +45,9 @@ public sealed class ActiveHealthOptions
     /// </summary>
     public bool WaitForFirstProbe { get; set; }
 
-    /// <summary>The interval to wait before the next probe, before jitter.</summary>
-    internal TimeSpan IntervalFor(bool unhealthyOrChanging) =>
+    /// <summary>The interval to wait before the next probe, before jitter: <see cref="UnhealthyInterval"/> when shorter and <paramref name="unhealthyOrChanging"/>, else <see cref="Interval"/>.</summary>
+    /// <param name="unhealthyOrChanging">Whether the destination is unhealthy, unknown, or has just failed a probe.</param>
+    public TimeSpan IntervalFor(bool unhealthyOrChanging) =>
         unhealthyOrChanging && UnhealthyInterval < Interval ? UnhealthyInterval : Interval;
 
     /// <summary>Every problem with these options, each naming its key under <paramref name="prefix"/>; empty when valid.</summary>

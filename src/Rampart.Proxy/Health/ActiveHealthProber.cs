@@ -1,0 +1,198 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Rampart.Destinations;
+using Rampart.Health;
+
+namespace Rampart.Proxy.Health;
+
+/// <summary>Probes every tracked destination on its own schedule and reports the results to its state.</summary>
+/// <remarks>
+/// <para>
+/// One loop per destination: probe, report, wait. Loops run concurrently, so a hung destination
+/// delays nobody else and costs its own loop at most <see cref="ActiveHealthOptions.Timeout"/>. The wait is
+/// <see cref="ActiveHealthOptions.Interval"/>, or <see cref="ActiveHealthOptions.UnhealthyInterval"/> while
+/// the destination is unhealthy or changing, shortened by a random jitter so that probes spread out.
+/// </para>
+/// <para>
+/// <see cref="Track"/> starts probing a destination at once; <see cref="UntrackAsync"/> stops it. Stopping
+/// the host cancels every probe in flight and waits for every loop to end: no probe runs after
+/// <see cref="StopAsync"/> returns.
+/// </para>
+/// </remarks>
+public sealed partial class ActiveHealthProber : IHostedService, IDisposable
+{
+    private readonly HealthProbe _probe;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Random _random;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<DestinationState, ProbeLoop> _loops = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private bool _started;
+
+    /// <summary>Creates a prober that sends its HTTP probes through <paramref name="client"/>.</summary>
+    /// <param name="client">The HTTP client for probes (not disposed by the prober).</param>
+    /// <param name="timeProvider">The clock for intervals and timeouts.</param>
+    /// <param name="logger">Where probe errors are logged.</param>
+    /// <param name="random">The source of jitter; <see cref="Random.Shared"/> when <see langword="null"/>.</param>
+    public ActiveHealthProber(HttpMessageInvoker client, TimeProvider timeProvider, ILogger<ActiveHealthProber> logger, Random? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(logger);
+        _probe = new HealthProbe(client, timeProvider);
+        _time = timeProvider;
+        _logger = logger;
+        _random = random ?? Random.Shared;
+    }
+
+    /// <summary>Probe loops running now.</summary>
+    internal int RunningLoops
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _loops.Values.Count(l => !l.Task.IsCompleted);
+            }
+        }
+    }
+
+    /// <summary>Starts probing <paramref name="destination"/> (at once when started) if its active checks are enabled and it is not tracked yet.</summary>
+    public void Track(DestinationState destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (!destination.ActiveHealthOptions.Enabled)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (!_loops.ContainsKey(destination))
+            {
+                var loop = new ProbeLoop(destination, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+                _loops.Add(destination, loop);
+                if (_started)
+                {
+                    loop.Task = RunAsync(loop);
+                }
+            }
+        }
+    }
+
+    /// <summary>Stops probing <paramref name="destination"/>; a probe in flight is cancelled and its result dropped.</summary>
+    /// <returns>A task that completes when the destination's probe loop has ended.</returns>
+    public Task UntrackAsync(DestinationState destination)
+    {
+        ProbeLoop? loop;
+        lock (_lock)
+        {
+            if (!_loops.Remove(destination, out loop))
+            {
+                return Task.CompletedTask;
+            }
+        }
+
+        loop.Cancel.Cancel();
+        return loop.Task;
+    }
+
+    /// <inheritdoc/>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            _started = true;
+            foreach (var loop in _loops.Values)
+            {
+                loop.Task = RunAsync(loop);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Task[] running;
+        lock (_lock)
+        {
+            _started = false;
+            running = [.. _loops.Values.Select(l => l.Task)];
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(running).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+
+    private async Task RunAsync(ProbeLoop loop)
+    {
+        var destination = loop.Destination;
+        var options = destination.ActiveHealthOptions;
+        var expected = StatusCodeSet.Parse(options.ExpectedStatus);
+        var token = loop.Cancel.Token;
+        try
+        {
+            // A first probe at once, spread over a moment so that a cluster's destinations do not fire together.
+            await Task.Delay(Jittered(options.UnhealthyInterval * options.Jitter, 1), _time, token).ConfigureAwait(false);
+            while (!token.IsCancellationRequested)
+            {
+                var generation = destination.Generation;
+                var result = await _probe.RunAsync(destination.Address, options, expected, token).ConfigureAwait(false);
+                token.ThrowIfCancellationRequested();
+                if (!destination.ReportProbe(generation, result))
+                {
+                    Log.StaleProbeIgnored(_logger, destination.ClusterId, destination.Id, generation);
+                }
+                else if (!result.Passed)
+                {
+                    Log.ProbeFailed(_logger, destination.ClusterId, destination.Id, result.Detail, result.Duration.TotalMilliseconds);
+                }
+
+                var interval = options.IntervalFor(destination.ProbeSoon);
+                await Task.Delay(Jittered(interval, options.Jitter), _time, token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Stopped or untracked.
+        }
+        catch (Exception ex)
+        {
+            Log.ProbeLoopCrashed(_logger, ex, destination.ClusterId, destination.Id);
+        }
+        finally
+        {
+            loop.Cancel.Dispose();
+        }
+    }
+
+    private TimeSpan Jittered(TimeSpan interval, double jitter)
+    {
+        double fraction;
+        lock (_random)
+        {
+            fraction = _random.NextDouble();
+        }
+
+        return interval - (interval * (jitter * fraction));
+    }
+
+    private sealed class ProbeLoop(DestinationState destination, CancellationTokenSource cancel)
+    {
+        public DestinationState Destination { get; } = destination;
+
+        public CancellationTokenSource Cancel { get; } = cancel;
+
+        public Task Task { get; set; } = Task.CompletedTask;
+    }
+}

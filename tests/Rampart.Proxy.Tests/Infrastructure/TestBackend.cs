@@ -1,0 +1,142 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Rampart.Proxy.Tests.Infrastructure;
+
+/// <summary>What a <see cref="TestBackend"/> does with each request; switchable while it runs.</summary>
+public enum BackendMode
+{
+    /// <summary>200 with "ok from {name}".</summary>
+    Ok,
+
+    /// <summary>500.</summary>
+    Error,
+
+    /// <summary>200 with a body that is not "ok".</summary>
+    WrongBody,
+
+    /// <summary>Accepts and never answers (until the client gives up or the backend stops).</summary>
+    Hang,
+
+    /// <summary>Reads the request, then resets the connection without answering.</summary>
+    Reset,
+}
+
+/// <summary>A real Kestrel server on 127.0.0.1 whose failure mode switches at run time; it can be stopped and restarted on its port.</summary>
+public sealed class TestBackend : IAsyncDisposable
+{
+    private WebApplication? _app;
+    private int _requests;
+    private int _aborted;
+    private TaskCompletionSource _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _abortSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private TestBackend(string name) => Name = name;
+
+    public string Name { get; }
+
+    public int Port { get; private set; }
+
+    public Uri Address => new($"http://127.0.0.1:{Port}");
+
+    private volatile BackendMode _mode;
+
+    /// <summary>What the backend does with each request from now on.</summary>
+    public BackendMode Mode
+    {
+        get => _mode;
+        set => _mode = value;
+    }
+
+    /// <summary>Requests received so far.</summary>
+    public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Hanging requests whose client went away.</summary>
+    public int Aborted => Volatile.Read(ref _aborted);
+
+    /// <summary>Completes when the next request arrives (reset by <see cref="ExpectRequest"/>).</summary>
+    public Task RequestArrived => _requestArrived.Task;
+
+    /// <summary>Completes when a hanging request is aborted by its client.</summary>
+    public Task AbortSeen => _abortSeen.Task;
+
+    public static async Task<TestBackend> StartAsync(string name, BackendMode mode = BackendMode.Ok)
+    {
+        var backend = new TestBackend(name) { Mode = mode };
+        await backend.StartAsync(0);
+        return backend;
+    }
+
+    public void ExpectRequest() => _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Stops at once: open connections are dropped, new ones refused.</summary>
+    public async Task StopAsync()
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            using var now = new CancellationTokenSource();
+            await now.CancelAsync();
+            await app.StopAsync(now.Token);
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>Starts again on the same port.</summary>
+    public Task RestartAsync() => StartAsync(Port);
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    private async Task StartAsync(int port)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.Zero);
+        var app = builder.Build();
+        app.Run(HandleAsync);
+        await app.StartAsync();
+        Port = new Uri(app.Urls.First()).Port;
+        _app = app;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _requests);
+        _requestArrived.TrySetResult();
+        switch (Mode)
+        {
+            case BackendMode.Ok:
+                await context.Response.WriteAsync($"ok from {Name}");
+                break;
+            case BackendMode.Error:
+                context.Response.StatusCode = 500;
+                await context.Response.WriteAsync("failing");
+                break;
+            case BackendMode.WrongBody:
+                await context.Response.WriteAsync("nope");
+                break;
+            case BackendMode.Hang:
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref _aborted);
+                    _abortSeen.TrySetResult();
+                }
+
+                break;
+            case BackendMode.Reset:
+                await context.Request.Body.CopyToAsync(Stream.Null);
+                context.Abort();
+                break;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using Rampart.Destinations;
+
+namespace Rampart.Proxy.Tests.Infrastructure;
+
+/// <summary>Waiting for asynchronous state changes through events, with a generous timeout; never a fixed sleep.</summary>
+public static class Wait
+{
+    public static readonly TimeSpan Generous = TimeSpan.FromSeconds(15);
+
+    /// <summary>Completes with the first transition of <paramref name="destination"/> that matches, from now on.</summary>
+    public static async Task<DestinationTransition> ForTransitionAsync(DestinationState destination, Func<DestinationTransition, bool> match)
+    {
+        var seen = new TaskCompletionSource<DestinationTransition>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChanged(DestinationTransition t)
+        {
+            if (match(t))
+            {
+                seen.TrySetResult(t);
+            }
+        }
+
+        destination.Changed += OnChanged;
+        try
+        {
+            return await seen.Task.WaitAsync(Generous);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{destination.Id}: no matching transition within {Generous}; journal: "
+                + string.Join(" | ", destination.GetTransitions().Select(t => $"{t.From}->{t.To}: {t.Reason}")));
+        }
+        finally
+        {
+            destination.Changed -= OnChanged;
+        }
+    }
+
+    public static Task<DestinationTransition> ForActiveAsync(DestinationState destination, string to) =>
+        ForTransitionAsync(destination, t => t.Signal == HealthSignal.Active && t.To == to);
+}
