@@ -150,6 +150,40 @@ public sealed partial class DestinationState
         return true;
     }
 
+    /// <summary>Sends a request whatever the health signals say (a cluster in panic): the breaker counts it only if it would have admitted it.</summary>
+    public DestinationLease AcquireIgnoringHealth()
+    {
+        Breaker.TryAcquire(out var permit); // refused: a default permit, whose report the breaker ignores
+        Interlocked.Increment(ref _inFlight);
+        Interlocked.Increment(ref _requests);
+        return new DestinationLease(this, permit, Volatile.Read(ref _generation));
+    }
+
+    /// <summary>A guess at how long until this destination may take requests again: zero when available.</summary>
+    public TimeSpan RetryAfter()
+    {
+        if (IsAvailable)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var after = Breaker.GetRetryAfter() ?? Breaker.Options.BreakDuration;
+        var exclusions = Volatile.Read(ref _exclusions);
+        if ((exclusions & Ejected) != 0)
+        {
+            var ejection = _time.GetElapsedTime(_time.GetTimestamp(), _passive.EjectedUntil);
+            after = ejection > after ? ejection : after;
+        }
+
+        if ((exclusions & (ActiveUnhealthy | AwaitingFirstProbe)) != 0)
+        {
+            var probe = _health.Active.IntervalFor(unhealthyOrChanging: true) * _health.Active.HealthyThreshold;
+            after = probe > after ? probe : after;
+        }
+
+        return after;
+    }
+
     /// <summary>Reports how a request admitted by <see cref="TryAcquire(out DestinationLease)"/> ended.</summary>
     /// <param name="lease">The lease; one from an older generation counts for the traffic counters only.</param>
     /// <param name="result">Success, failure, or ignored (the client gave up: never the destination's fault).</param>

@@ -1,0 +1,58 @@
+using Rampart.Clusters;
+
+namespace Rampart.Proxy.Configuration;
+
+/// <summary>The <c>Rampart</c> configuration section: listeners, routes and clusters.</summary>
+public sealed class RampartOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "Rampart";
+
+    /// <summary>The proxy's listen URLs (used by the <c>rampart</c> executable). Default <c>http://127.0.0.1:8080</c>.</summary>
+    public IList<string> Listen { get; } = [];
+
+    /// <summary>The admin listener.</summary>
+    public AdminOptions Admin { get; set; } = new();
+
+    /// <summary>Routes, matched in order of specificity (ASP.NET Core routing).</summary>
+    public IList<RouteOptions> Routes { get; } = [];
+
+    /// <summary>Clusters by id.</summary>
+    public IDictionary<string, ClusterOptions> Clusters { get; } = new Dictionary<string, ClusterOptions>(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>The admin listener: status, metrics, dashboard, actions.</summary>
+public sealed class AdminOptions
+{
+    /// <summary>Where the admin endpoints listen. Default <c>http://127.0.0.1:9901</c>; empty to turn the admin listener off.</summary>
+    public string Listen { get; set; } = "http://127.0.0.1:9901";
+
+    /// <summary>A bearer token every admin request must carry, when set. Required to listen on a non-loopback address.</summary>
+    public string? Token { get; set; }
+}
+
+/// <summary>A route: which requests go to which cluster.</summary>
+public sealed class RouteOptions
+{
+    /// <summary>The route's id, for logs and status. Required.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>What the route matches.</summary>
+    public RouteMatchOptions Match { get; set; } = new();
+
+    /// <summary>The id of the cluster that serves it. Required; must name a configured cluster.</summary>
+    public string Cluster { get; set; } = "";
+}
+
+/// <summary>What a route matches.</summary>
+public sealed class RouteMatchOptions
+{
+    /// <summary>An ASP.NET Core route pattern, such as <c>/api/{**rest}</c>. Default <c>/{**catch-all}</c>.</summary>
+    public string Path { get; set; } = "/{**catch-all}";
+
+    /// <summary>Host names the route is limited to (<c>example.com</c>, <c>*.example.com</c>, <c>example.com:8080</c>); empty for any.</summary>
+    public IList<string> Hosts { get; } = [];
+
+    /// <summary>HTTP methods the route is limited to; empty for any.</summary>
+    public IList<string> Methods { get; } = [];
+}

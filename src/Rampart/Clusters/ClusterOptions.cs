@@ -1,0 +1,88 @@
+using Rampart.CircuitBreaking;
+using Rampart.Health;
+using Rampart.LoadBalancing;
+
+namespace Rampart.Clusters;
+
+/// <summary>A cluster: its destinations and how Rampart protects and balances them.</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>Destinations by id. At least one.</summary>
+    public IDictionary<string, DestinationOptions> Destinations { get; } = new Dictionary<string, DestinationOptions>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The load-balancing policy: <c>RoundRobin</c> (default), <c>PowerOfTwoChoices</c>, <c>LeastRequests</c> or <c>Random</c>.</summary>
+    public string LoadBalancing { get; set; } = "RoundRobin";
+
+    /// <summary>Active and passive health checking.</summary>
+    public HealthCheckOptions HealthCheck { get; set; } = new();
+
+    /// <summary>The circuit breaker each destination gets.</summary>
+    public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
+
+    /// <summary>Failover to another destination.</summary>
+    public RetryOptions Retry { get; set; } = new();
+
+    /// <summary>How long one attempt may wait for the destination's response headers (and stay idle afterwards). Default 10 s; positive.</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The whole request's deadline across attempts. Default 30 s; at least <see cref="AttemptTimeout"/>.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Response statuses that count as the destination's failure. Default <c>"500,502-504"</c>.</summary>
+    public string FailureStatusCodes { get; set; } = "500,502-504";
+
+    /// <summary>
+    /// When fewer than this share of destinations are available, spread load over all of them instead of failing fast
+    /// (Envoy's panic threshold). Default 0 (off: fail fast with 503); 0 to 1.
+    /// </summary>
+    public double PanicThreshold { get; set; }
+
+    /// <summary>Every problem with this cluster, each naming its key under <paramref name="prefix"/>; empty when valid.</summary>
+    /// <param name="prefix">The configuration path of this cluster, such as <c>Rampart:Clusters:web</c>.</param>
+    public IReadOnlyList<string> Validate(string prefix = "")
+    {
+        var errors = new OptionsErrors(prefix);
+        errors.Check(Destinations.Count > 0, nameof(Destinations), "must have at least one destination", Destinations.Count);
+        foreach (var (id, destination) in Destinations)
+        {
+            var ok = Uri.TryCreate(destination.Address, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+            errors.Check(ok, $"{nameof(Destinations)}:{id}:{nameof(DestinationOptions.Address)}", "must be an absolute http:// or https:// URL", destination.Address);
+        }
+
+        errors.Check(LoadBalancingPolicies.TryCreate(LoadBalancing, out _), nameof(LoadBalancing), "must be one of " + string.Join(", ", LoadBalancingPolicies.Names), LoadBalancing);
+        errors.AddRange(HealthCheck.Validate(errors.Key(nameof(HealthCheck))));
+        errors.AddRange(CircuitBreaker.Validate(errors.Key(nameof(CircuitBreaker))));
+        errors.Check(Retry.MaxAttempts is >= 1 and <= 10, "Retry:MaxAttempts", "must be between 1 and 10", Retry.MaxAttempts);
+        errors.Check(Retry.BudgetRatio is >= 0 and <= 1, "Retry:BudgetRatio", "must be between 0 and 1", Retry.BudgetRatio);
+        errors.Check(Retry.MinRetriesPerWindow >= 0, "Retry:MinRetriesPerWindow", "must be at least 0", Retry.MinRetriesPerWindow);
+        errors.Check(Retry.MaxBufferedBodyBytes is >= 0 and <= 100 * 1024 * 1024, "Retry:MaxBufferedBodyBytes", "must be between 0 and 104857600", Retry.MaxBufferedBodyBytes);
+        errors.Check(AttemptTimeout > TimeSpan.Zero, nameof(AttemptTimeout), "must be positive", AttemptTimeout);
+        errors.Check(Timeout >= AttemptTimeout, nameof(Timeout), "must be at least AttemptTimeout", Timeout);
+        errors.Check(StatusCodeSet.TryParse(FailureStatusCodes, out _), nameof(FailureStatusCodes), "must be status codes or ranges within 100-999, such as \"500,502-504\"", FailureStatusCodes);
+        errors.Check(PanicThreshold is >= 0 and <= 1, nameof(PanicThreshold), "must be between 0 (off) and 1", PanicThreshold);
+        return errors.Errors;
+    }
+}
+
+/// <summary>One destination of a cluster.</summary>
+public sealed class DestinationOptions
+{
+    /// <summary>The destination's base address, such as <c>http://127.0.0.1:9001</c>. Required; absolute http or https.</summary>
+    public string Address { get; set; } = "";
+}
+
+/// <summary>Failover: when a failed attempt is tried again on another destination.</summary>
+public sealed class RetryOptions
+{
+    /// <summary>Attempts per request, the first included; each on a different destination. Default 3; 1 (no failover) to 10.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Retries allowed as a share of recent requests (the retry budget), on top of <see cref="MinRetriesPerWindow"/>. Default 0.2; 0 to 1.</summary>
+    public double BudgetRatio { get; set; } = 0.2;
+
+    /// <summary>Retries always allowed per 10 s window, however few the requests. Default 10; at least 0.</summary>
+    public int MinRetriesPerWindow { get; set; } = 10;
+
+    /// <summary>A request body up to this size is buffered so that it can be sent again. Default 64 KiB; 0 to 100 MiB.</summary>
+    public long MaxBufferedBodyBytes { get; set; } = 64 * 1024;
+}

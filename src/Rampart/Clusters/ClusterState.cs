@@ -1,0 +1,149 @@
+using Rampart.Destinations;
+using Rampart.Failover;
+using Rampart.Health;
+using Rampart.LoadBalancing;
+
+namespace Rampart.Clusters;
+
+/// <summary>A cluster at run time: its destinations' states, its balancer, its budgets and its failure rule.</summary>
+/// <remarks>The destination list is an immutable snapshot; picking takes no lock.</remarks>
+public sealed class ClusterState
+{
+    private readonly DestinationState[] _destinations;
+
+    /// <summary>Creates the cluster's state from validated <paramref name="options"/>.</summary>
+    /// <param name="id">The cluster's id.</param>
+    /// <param name="options">The cluster's options (validated; see <see cref="ClusterOptions.Validate(string)"/>).</param>
+    /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public ClusterState(string id, ClusterOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate(id);
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid cluster options: " + string.Join("; ", errors), nameof(options));
+        }
+
+        var time = timeProvider ?? TimeProvider.System;
+        Id = id;
+        Options = options;
+        LoadBalancingPolicies.TryCreate(options.LoadBalancing, out var policy);
+        Policy = policy;
+        EjectionBudget = new EjectionBudget(options.HealthCheck.Passive.MaxEjectionPercent);
+        RetryBudget = new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, time);
+        FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
+        _destinations = [.. options.Destinations.Select(d => new DestinationState(
+            id, d.Key, new Uri(d.Value.Address), options.HealthCheck, options.CircuitBreaker, EjectionBudget, time))];
+    }
+
+    /// <summary>The cluster's id.</summary>
+    public string Id { get; }
+
+    /// <summary>The options the cluster was built from.</summary>
+    public ClusterOptions Options { get; }
+
+    /// <summary>The cluster's destinations.</summary>
+    public IReadOnlyList<DestinationState> Destinations => _destinations;
+
+    /// <summary>The load-balancing policy.</summary>
+    public ILoadBalancingPolicy Policy { get; }
+
+    /// <summary>The cap on passive ejections.</summary>
+    public EjectionBudget EjectionBudget { get; }
+
+    /// <summary>The cap on retries.</summary>
+    public RetryBudget RetryBudget { get; }
+
+    /// <summary>What counts as a destination's failure.</summary>
+    public FailurePolicy FailurePolicy { get; }
+
+    /// <summary>Picks a destination not yet tried for this request and acquires it.</summary>
+    /// <param name="tried">Destinations tried so far; the pick is added.</param>
+    /// <param name="lease">The lease, when a destination was acquired.</param>
+    /// <returns><see langword="false"/> when no destination is available.</returns>
+    public bool TryAcquire(ref TriedDestinations tried, out DestinationLease lease)
+    {
+        var span = _destinations.AsSpan();
+        // A destination that looked available may refuse (its breaker's last trial permit was taken): pick again.
+        while (tried.Count < span.Length)
+        {
+            var index = Policy.Pick(span, tried);
+            if (index < 0)
+            {
+                break;
+            }
+
+            tried.Add(index);
+            if (span[index].TryAcquire(out lease))
+            {
+                return true;
+            }
+        }
+
+        return TryAcquireInPanic(ref tried, out lease);
+    }
+
+    /// <summary>Whether some destination not yet tried is available now (a hint for deciding to retry).</summary>
+    public bool HasUntriedAvailable(in TriedDestinations tried)
+    {
+        for (var i = 0; i < _destinations.Length; i++)
+        {
+            if (!tried.Contains(i) && _destinations[i].IsAvailable)
+            {
+                return true;
+            }
+        }
+
+        return Options.PanicThreshold > 0 && tried.Count < _destinations.Length && InPanic();
+    }
+
+    /// <summary>How long until some destination may take requests again, for a <c>Retry-After</c>: at least one second.</summary>
+    public TimeSpan RetryAfter()
+    {
+        var soonest = TimeSpan.MaxValue;
+        foreach (var destination in _destinations)
+        {
+            var after = destination.RetryAfter();
+            soonest = after < soonest ? after : soonest;
+        }
+
+        return soonest < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : soonest;
+    }
+
+    private bool InPanic()
+    {
+        var available = 0;
+        foreach (var destination in _destinations)
+        {
+            available += destination.IsAvailable ? 1 : 0;
+        }
+
+        return available < Options.PanicThreshold * _destinations.Length;
+    }
+
+    private bool TryAcquireInPanic(ref TriedDestinations tried, out DestinationLease lease)
+    {
+        lease = default;
+        if (Options.PanicThreshold <= 0 || !InPanic())
+        {
+            return false;
+        }
+
+        // Fewer destinations available than the panic threshold: health checks may be wrong; spread over all.
+        var start = Random.Shared.Next(_destinations.Length);
+        for (var i = 0; i < _destinations.Length; i++)
+        {
+            var index = (start + i) % _destinations.Length;
+            if (!tried.Contains(index))
+            {
+                tried.Add(index);
+                lease = _destinations[index].AcquireIgnoringHealth();
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
