@@ -28,9 +28,14 @@ public static class RampartConfiguration
         }
 
         ConfigurationShape.Check(section, typeof(RampartOptions), found);
-        if (found.Count == 0)
+        var bound = true;
+        try
         {
             section.Bind(options);
+        }
+        catch (InvalidOperationException)
+        {
+            bound = false; // a value that does not convert: already reported, with its key, by the shape check
         }
 
         if (options.Listen.Count == 0)
@@ -38,7 +43,7 @@ public static class RampartConfiguration
             options.Listen.Add(DefaultListen);
         }
 
-        if (found.Count == 0)
+        if (bound)
         {
             Validate(options, found);
         }

@@ -28,7 +28,17 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<DestinationState, ProbeLoop> _loops = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly HttpMessageInvoker? _ownedClient;
     private bool _started;
+
+    /// <summary>Creates a prober with its own HTTP client for probes (no proxy, no redirects, no cookies).</summary>
+    /// <param name="timeProvider">The clock for intervals and timeouts.</param>
+    /// <param name="logger">Where probe errors are logged.</param>
+    public ActiveHealthProber(TimeProvider timeProvider, ILogger<ActiveHealthProber> logger)
+        : this(CreateClient(), timeProvider, logger)
+    {
+        _ownedClient = _probe.Client;
+    }
 
     /// <summary>Creates a prober that sends its HTTP probes through <paramref name="client"/>.</summary>
     /// <param name="client">The HTTP client for probes (not disposed by the prober).</param>
@@ -132,7 +142,16 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
     {
         _stopping.Cancel();
         _stopping.Dispose();
+        _ownedClient?.Dispose();
     }
+
+    private static HttpMessageInvoker CreateClient() => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+    });
 
     private async Task RunAsync(ProbeLoop loop)
     {

@@ -9,6 +9,8 @@ internal sealed class HealthProbe(HttpMessageInvoker client, TimeProvider time)
 {
     private const int MaxBodyBytes = 64 * 1024;
 
+    public HttpMessageInvoker Client => client;
+
     public async Task<ProbeResult> RunAsync(Uri address, ActiveHealthOptions options, StatusCodeSet expected, CancellationToken stopping)
     {
         var started = time.GetTimestamp();
@@ -28,38 +30,8 @@ internal sealed class HealthProbe(HttpMessageInvoker client, TimeProvider time)
         }
         catch (Exception ex) when (ex is HttpRequestException or SocketException or IOException)
         {
-            return new ProbeResult(false, Describe(ex), time.GetElapsedTime(started));
+            return new ProbeResult(false, TransportErrors.Describe(ex), time.GetElapsedTime(started));
         }
-    }
-
-    /// <summary>A short, stable description of a transport failure: "connection refused", "connection reset", ...</summary>
-    public static string Describe(Exception ex)
-    {
-        for (var e = ex; e is not null; e = e.InnerException)
-        {
-            if (e is SocketException socket)
-            {
-                return socket.SocketErrorCode switch
-                {
-                    SocketError.ConnectionRefused => "connection refused",
-                    SocketError.ConnectionReset => "connection reset",
-                    SocketError.ConnectionAborted => "connection aborted",
-                    SocketError.TimedOut => "connect timed out",
-                    SocketError.HostNotFound or SocketError.NoData => "host not found",
-                    SocketError.HostUnreachable or SocketError.NetworkUnreachable => "unreachable",
-                    _ => "socket error " + socket.SocketErrorCode,
-                };
-            }
-        }
-
-        return ex switch
-        {
-            HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded } => "connection closed before a response",
-            HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse } => "invalid response",
-            HttpRequestException { HttpRequestError: var error } when error != HttpRequestError.Unknown => error.ToString(),
-            IOException => "connection reset",
-            _ => ex.GetType().Name,
-        };
     }
 
     private async Task<(bool, string)> GetAsync(Uri address, ActiveHealthOptions options, StatusCodeSet expected, CancellationToken cancellationToken)

@@ -71,6 +71,7 @@ public sealed partial class DestinationState
         ClusterId = clusterId;
         Id = id;
         Address = address;
+        AddressPrefix = address.GetLeftPart(UriPartial.Authority) + address.AbsolutePath.TrimEnd('/');
         _health = health;
         _budget = ejectionBudget;
         _time = timeProvider ?? TimeProvider.System;
@@ -94,6 +95,9 @@ public sealed partial class DestinationState
 
     /// <summary>The destination's base address.</summary>
     public Uri Address { get; }
+
+    /// <summary>The address without a trailing slash, ready to have a request path appended.</summary>
+    public string AddressPrefix { get; }
 
     /// <summary>The destination's circuit breaker.</summary>
     public CircuitBreaker Breaker { get; }

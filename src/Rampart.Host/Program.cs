@@ -1,0 +1,3 @@
+using Rampart.Host;
+
+return await RampartCommand.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,124 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.Hosting;
+using Rampart.Proxy.Configuration;
+
+namespace Rampart.Host;
+
+/// <summary>The command line: <c>rampart [--config FILE]</c>, <c>rampart validate --config FILE</c>.</summary>
+internal static class RampartCommand
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int InvalidConfiguration = 2;
+
+    private const string Usage = """
+        Usage:
+          rampart --config FILE             run the proxy configured by FILE (JSON)
+          rampart validate --config FILE    check FILE, list every problem, exit 0 (valid) or 2 (invalid)
+
+        Settings from FILE can be overridden by environment variables (Rampart__Listen__0=...)
+        and by arguments after the options (--Rampart:Listen:0=http://127.0.0.1:8081).
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var rest = new List<string>(args);
+        var verb = rest.Count > 0 && !rest[0].StartsWith('-') ? Take(rest, 0) : "run";
+        if (rest.Remove("--help") || rest.Remove("-h") || verb == "help")
+        {
+            await output.WriteLineAsync(Usage);
+            return Ok;
+        }
+
+        var at = rest.IndexOf("--config");
+        var path = at >= 0 && at + 1 < rest.Count ? rest[at + 1] : null;
+        if (at >= 0)
+        {
+            rest.RemoveRange(at, Math.Min(2, rest.Count - at));
+        }
+
+        if (verb is not ("run" or "validate") || path is null)
+        {
+            await error.WriteLineAsync(verb is "run" or "validate" ? "rampart: --config FILE is required." : $"rampart: unknown command '{verb}'.");
+            await error.WriteLineAsync(Usage);
+            return InvalidConfiguration;
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. rest] });
+        if (!TryAddConfigFile(builder.Configuration, path, rest, out var problem))
+        {
+            await error.WriteLineAsync(problem);
+            return InvalidConfiguration;
+        }
+
+        var options = RampartConfiguration.Load(builder.Configuration, out var errors);
+        if (errors.Count > 0)
+        {
+            await error.WriteLineAsync($"rampart: {path} is invalid ({errors.Count} problem{(errors.Count == 1 ? "" : "s")}):");
+            foreach (var e in errors)
+            {
+                await error.WriteLineAsync("  " + e);
+            }
+
+            return InvalidConfiguration;
+        }
+
+        if (verb == "validate")
+        {
+            var destinations = options.Clusters.Values.Sum(c => c.Destinations.Count);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{path} is valid: {options.Routes.Count} route(s), {options.Clusters.Count} cluster(s), {destinations} destination(s)."));
+            return Ok;
+        }
+
+        builder.WebHost.UseUrls([.. options.Listen]);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Services.AddRampart(builder.Configuration);
+        await using var app = builder.Build();
+        app.MapRampart();
+        await app.RunAsync();
+        return Ok;
+    }
+
+    private static bool TryAddConfigFile(ConfigurationManager configuration, string path, List<string> overrides, out string problem)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            problem = $"rampart: config file {path} does not exist.";
+            return false;
+        }
+
+        try
+        {
+            configuration.AddJsonFile(full, optional: false, reloadOnChange: false);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException)
+        {
+            problem = $"rampart: config file {path} is not valid JSON: {ex.InnerException?.Message ?? ex.Message}";
+            return false;
+        }
+
+        // The file's settings, then the environment's, then the command line's: later ones win.
+        configuration.AddEnvironmentVariables();
+        configuration.AddCommandLine([.. overrides]);
+        problem = "";
+        return true;
+    }
+
+    private static string Take(List<string> list, int index)
+    {
+        var value = list[index];
+        list.RemoveAt(index);
+        return value;
+    }
+}

@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+using Rampart.CircuitBreaking;
+using Rampart.Clusters;
+using Rampart.Failover;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Rampart.Proxy.Forwarding;
+
+/// <summary>Forwards a cluster's requests: picks a destination, forwards through YARP's <see cref="IHttpForwarder"/>, and fails over when that is safe.</summary>
+/// <remarks>
+/// Failover rules (DESIGN.md): a failed attempt is retried on a destination not yet tried when the
+/// response has not started towards the client; the request is idempotent, or nothing reached the
+/// destination (connection refused); attempts &lt; MaxAttempts; the retry budget allows it; the deadline
+/// has not passed; and a request body, if any, was buffered within the limit.
+/// </remarks>
+internal sealed partial class ClusterForwarder : IDisposable
+{
+    private readonly IHttpForwarder _forwarder;
+    private readonly HttpMessageInvoker _client;
+    private readonly ForwarderRequestConfig _requestConfig;
+    private readonly RampartTransformer _transformer;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, TimeProvider time, ILogger logger)
+    {
+        Cluster = cluster;
+        _forwarder = forwarder;
+        _time = time;
+        _logger = logger;
+        _transformer = new RampartTransformer(cluster);
+        var options = cluster.Options;
+        _client = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = null,
+            ConnectTimeout = options.AttemptTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        });
+        _requestConfig = new ForwarderRequestConfig
+        {
+            ActivityTimeout = options.AttemptTimeout,
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+    }
+
+    public ClusterState Cluster { get; }
+
+    public async Task ForwardAsync(HttpContext context)
+    {
+        var options = Cluster.Options;
+        var request = context.Request;
+        var idempotent = FailoverRules.IsIdempotent(request.Method);
+        var replayable = PrepareBody(request, idempotent, options.Retry.MaxAttempts, options.Retry.MaxBufferedBodyBytes);
+        var attempt = new ProxyAttempt();
+        context.Features.Set(attempt);
+        using var deadline = new CancellationTokenSource(options.Timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
+        Cluster.RetryBudget.RecordRequest();
+
+        for (var number = 1; ; number++)
+        {
+            if (!Cluster.TryAcquire(ref attempt.Tried, out var lease))
+            {
+                if (number == 1)
+                {
+                    await RespondUnavailableAsync(context).ConfigureAwait(false);
+                }
+                else
+                {
+                    context.Response.StatusCode = StatusCodes.Status502BadGateway; // the destination we meant to retry on went away
+                }
+
+                return;
+            }
+
+            var last = number >= options.Retry.MaxAttempts;
+            attempt.StartAttempt(mayRetryOnStatus: !last && idempotent && replayable);
+            var destination = lease.Destination;
+            var error = await _forwarder.SendAsync(context, destination.AddressPrefix, _client, _requestConfig, _transformer, linked.Token).ConfigureAwait(false);
+            if (error == ForwarderError.None)
+            {
+                destination.Report(lease, attempt.Result, attempt.Detail);
+                if (!attempt.Suppressed)
+                {
+                    return;
+                }
+
+                Log.RetryingAfterStatus(_logger, Cluster.Id, destination.Id, attempt.Detail, number);
+                ResetForRetry(context);
+                continue;
+            }
+
+            var clientAborted = context.RequestAborted.IsCancellationRequested;
+            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+            var detail = deadline.IsCancellationRequested ? "request deadline passed" : Describe(error, exception);
+            destination.Report(lease, clientAborted ? CallResult.Ignored : CallResult.Failure, detail);
+            if (clientAborted)
+            {
+                return; // the client gave up: nobody to answer, and never the destination's fault
+            }
+
+            if (context.Response.HasStarted)
+            {
+                // Part of the response already went out: abort, so a truncated body is never passed off as complete.
+                context.Abort();
+                return;
+            }
+
+            if (deadline.IsCancellationRequested)
+            {
+                context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+                return;
+            }
+
+            var safe = (idempotent && replayable) || TransportErrors.NothingSent(exception);
+            if (last || !safe || !Cluster.HasUntriedAvailable(attempt.Tried) || !Cluster.RetryBudget.TryRetry())
+            {
+                return; // YARP has set 502 or 504
+            }
+
+            Log.RetryingAfterError(_logger, Cluster.Id, destination.Id, detail, number);
+            ResetForRetry(context);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    /// <summary>Buffers a small body of an idempotent request so that it can be sent again; says whether the request can be replayed.</summary>
+    private static bool PrepareBody(HttpRequest request, bool idempotent, int maxAttempts, long maxBuffered)
+    {
+        var bodyDetection = request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>();
+        if (bodyDetection is { CanHaveBody: false } || request.ContentLength == 0)
+        {
+            return true;
+        }
+
+        if (idempotent && maxAttempts > 1 && request.ContentLength is { } length && length <= maxBuffered)
+        {
+            request.EnableBuffering(bufferThreshold: (int)Math.Min(maxBuffered, 64 * 1024), bufferLimit: maxBuffered);
+            return true;
+        }
+
+        return false;
+    }
+
+    private static void ResetForRetry(HttpContext context)
+    {
+        context.Response.Clear();
+        context.Features.Set<IForwarderErrorFeature>(null);
+        if (context.Request.Body.CanSeek)
+        {
+            context.Request.Body.Position = 0;
+        }
+    }
+
+    private Task RespondUnavailableAsync(HttpContext context)
+    {
+        var retryAfter = Cluster.RetryAfter();
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        response.Headers[HeaderNames.RetryAfter] = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        response.ContentType = "text/plain; charset=utf-8";
+        Log.NoDestination(_logger, Cluster.Id);
+        return response.WriteAsync($"No destination of cluster '{Cluster.Id}' is available.", context.RequestAborted);
+    }
+
+    private static string Describe(ForwarderError error, Exception? exception) => error switch
+    {
+        ForwarderError.RequestTimedOut => "attempt timed out",
+        ForwarderError.Request when exception is not null => TransportErrors.Describe(exception),
+        _ when exception is not null => error + ": " + TransportErrors.Describe(exception),
+        _ => error.ToString(),
+    };
+}

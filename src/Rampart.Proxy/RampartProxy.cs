@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Logging;
+using Rampart.Clusters;
+using Rampart.Proxy.Configuration;
+using Rampart.Proxy.Diagnostics;
+using Rampart.Proxy.Forwarding;
+using Rampart.Proxy.Health;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Rampart.Proxy;
+
+/// <summary>The running proxy: its clusters, their destinations' states, and their forwarders.</summary>
+public sealed class RampartProxy : IDisposable
+{
+    private readonly Dictionary<string, ClusterForwarder> _forwarders = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Builds every cluster from validated options and hands their destinations to the prober.</summary>
+    /// <exception cref="RampartConfigurationException">The options are invalid.</exception>
+    public RampartProxy(RampartOptions options, IHttpForwarder forwarder, ActiveHealthProber prober, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(forwarder);
+        ArgumentNullException.ThrowIfNull(prober);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var errors = RampartConfiguration.Validate(options);
+        if (errors.Count > 0)
+        {
+            throw new RampartConfigurationException(errors);
+        }
+
+        Options = options;
+        var forwardingLogger = loggerFactory.CreateLogger("Rampart.Proxy.Forwarding");
+        var destinationLogger = loggerFactory.CreateLogger("Rampart.Destinations");
+        foreach (var (id, clusterOptions) in options.Clusters)
+        {
+            var cluster = new ClusterState(id, clusterOptions, timeProvider);
+            foreach (var destination in cluster.Destinations)
+            {
+                destination.Changed += t => DestinationLog.Transition(destinationLogger, destination, t);
+                prober.Track(destination);
+            }
+
+            _forwarders.Add(id, new ClusterForwarder(cluster, forwarder, timeProvider, forwardingLogger));
+        }
+
+        Clusters = [.. _forwarders.Values.Select(f => f.Cluster)];
+    }
+
+    /// <summary>The options the proxy runs with.</summary>
+    public RampartOptions Options { get; }
+
+    /// <summary>Every cluster.</summary>
+    public IReadOnlyList<ClusterState> Clusters { get; }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var forwarder in _forwarders.Values)
+        {
+            forwarder.Dispose();
+        }
+    }
+
+    internal ClusterForwarder GetForwarder(string clusterId) => _forwarders[clusterId];
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Rampart.Proxy;
+using Rampart.Proxy.Configuration;
+using Rampart.Proxy.Health;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds Rampart to an ASP.NET Core application.</summary>
+public static class RampartServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the Rampart proxy configured from the <c>Rampart</c> section of <paramref name="configuration"/>,
+    /// its active health prober as a hosted service, and YARP's forwarder. Map its routes with
+    /// <see cref="Microsoft.AspNetCore.Builder.RampartEndpointRouteBuilderExtensions.MapRampart"/>.
+    /// </summary>
+    /// <remarks>Invalid configuration throws <see cref="RampartConfigurationException"/> (listing every problem) when the proxy is first resolved.</remarks>
+    public static IServiceCollection AddRampart(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddHttpForwarder();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(_ =>
+        {
+            var options = RampartConfiguration.Load(configuration, out var errors);
+            return errors.Count > 0 ? throw new RampartConfigurationException(errors) : options;
+        });
+        services.TryAddSingleton(sp => new ActiveHealthProber(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ActiveHealthProber>>()));
+        services.TryAddSingleton(sp => new RampartProxy(
+            sp.GetRequiredService<RampartOptions>(),
+            sp.GetRequiredService<IHttpForwarder>(),
+            sp.GetRequiredService<ActiveHealthProber>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>()));
+        services.AddHostedService(sp =>
+        {
+            sp.GetRequiredService<RampartProxy>(); // build the clusters (and track their destinations) before probing starts
+            return sp.GetRequiredService<ActiveHealthProber>();
+        });
+        return services;
+    }
+}
