@@ -30,6 +30,7 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly HttpMessageInvoker? _ownedClient;
     private bool _started;
+    private bool _disposed;
 
     /// <summary>Creates a prober with its own HTTP client for probes (no proxy, no redirects, no cookies).</summary>
     /// <param name="timeProvider">The clock for intervals and timeouts.</param>
@@ -140,6 +141,16 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
         _stopping.Cancel();
         _stopping.Dispose();
         _ownedClient?.Dispose();

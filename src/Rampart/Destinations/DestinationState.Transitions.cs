@@ -95,7 +95,7 @@ public sealed partial class DestinationState
     /// <returns><see langword="false"/> when the result was ignored because the destination changed since the probe started.</returns>
     public bool ReportProbe(long generation, ProbeResult result)
     {
-        DestinationTransition? transition = null;
+        DestinationTransition? transition = null, unejected = null;
         lock (_lock)
         {
             if (generation != _generation)
@@ -107,10 +107,19 @@ public sealed partial class DestinationState
             if (_active.Record(result, _time.GetUtcNow()) is var (to, reason))
             {
                 transition = Record_NeedsLock(HealthSignal.Active, from.ToString(), to.ToString(), reason);
+                if (from == ActiveHealthState.Unhealthy && to == ActiveHealthState.Healthy && _passive.State == PassiveHealthState.Ejected)
+                {
+                    // Probes say it has recovered (Envoy's successful_active_health_check_uneject_host): end the ejection early.
+                    _passive.EndEjection_NeedsLock();
+                    _budget.Release();
+                    unejected = Record_NeedsLock(HealthSignal.Passive, nameof(PassiveHealthState.Ejected),
+                        nameof(PassiveHealthState.Probation), "active probes recovered: on probation");
+                }
             }
         }
 
         Publish(transition);
+        Publish(unejected);
         return true;
     }
 

@@ -4,10 +4,12 @@ namespace Rampart.Health;
 
 /// <summary>Rise/fall hysteresis over probe results: the pure decision of active health checking.</summary>
 /// <remarks>
-/// A new destination is Unknown until its first probe completes, which decides Healthy or Unhealthy.
-/// After that, <see cref="ActiveHealthOptions.UnhealthyThreshold"/> consecutive failures make a Healthy
-/// destination Unhealthy and <see cref="ActiveHealthOptions.HealthyThreshold"/> consecutive passes make an
-/// Unhealthy one Healthy. Not thread-safe: its owner serialises calls.
+/// A new destination is Unknown until its first probe passes (Healthy at once) or
+/// <see cref="ActiveHealthOptions.UnhealthyThreshold"/> probes in a row fail (Unhealthy): one slow first
+/// probe, while the proxy itself is still warming up, does not take a destination out. After that,
+/// <see cref="ActiveHealthOptions.UnhealthyThreshold"/> consecutive failures make a Healthy destination
+/// Unhealthy and <see cref="ActiveHealthOptions.HealthyThreshold"/> consecutive passes make an Unhealthy one
+/// Healthy. Not thread-safe: its owner serialises calls.
 /// </remarks>
 internal sealed class ActiveHealthPolicy(ActiveHealthOptions options)
 {
@@ -44,10 +46,9 @@ internal sealed class ActiveHealthPolicy(ActiveHealthOptions options)
 
         switch (State)
         {
-            case ActiveHealthState.Unknown:
-                return Move(result.Passed ? ActiveHealthState.Healthy : ActiveHealthState.Unhealthy,
-                    (result.Passed ? "first probe passed: " : "first probe failed: ") + result.Detail);
-            case ActiveHealthState.Healthy when ConsecutiveFailures >= options.UnhealthyThreshold:
+            case ActiveHealthState.Unknown when result.Passed:
+                return Move(ActiveHealthState.Healthy, "first probe passed: " + result.Detail);
+            case ActiveHealthState.Unknown or ActiveHealthState.Healthy when ConsecutiveFailures >= options.UnhealthyThreshold:
                 return Move(ActiveHealthState.Unhealthy, Runs(ConsecutiveFailures, "failure") + ": " + result.Detail);
             case ActiveHealthState.Unhealthy when ConsecutivePasses >= options.HealthyThreshold:
                 return Move(ActiveHealthState.Healthy, Runs(ConsecutivePasses, "pass") + ": " + result.Detail);

@@ -3,7 +3,7 @@ namespace Rampart.Health;
 /// <summary>What active health probes say of a destination.</summary>
 public enum ActiveHealthState
 {
-    /// <summary>No probe has completed yet (or active checks are off). Counts as available unless <see cref="ActiveHealthOptions.WaitForFirstProbe"/>.</summary>
+    /// <summary>No probe has passed yet and fewer than <see cref="ActiveHealthOptions.UnhealthyThreshold"/> have failed (or active checks are off). Counts as available unless <see cref="ActiveHealthOptions.WaitForFirstProbe"/>.</summary>
     Unknown = 0,
 
     /// <summary>Probes pass.</summary>

@@ -12,8 +12,24 @@ public sealed class RoundRobinPolicy : ILoadBalancingPolicy
     public string Name => "RoundRobin";
 
     /// <inheritdoc/>
-    public int Pick(ReadOnlySpan<DestinationState> destinations, in TriedDestinations tried) =>
-        destinations.IsEmpty ? -1 : Scan.FirstEligible(destinations, tried, (int)(Interlocked.Increment(ref _next) % (uint)destinations.Length));
+    public int Pick(ReadOnlySpan<DestinationState> destinations, in TriedDestinations tried)
+    {
+        var n = destinations.Length;
+        if (n == 0)
+        {
+            return -1;
+        }
+
+        var start = (int)(Interlocked.Increment(ref _next) % (uint)n);
+        var index = Scan.FirstEligible(destinations, tried, start);
+        if (index >= 0 && index != start)
+        {
+            // Move the rotation past the skipped ones, or the destination after a gap would take its turn too.
+            Interlocked.Add(ref _next, (uint)(index > start ? index - start : index + n - start));
+        }
+
+        return index;
+    }
 }
 
 /// <summary>Picks at random among the eligible destinations.</summary>

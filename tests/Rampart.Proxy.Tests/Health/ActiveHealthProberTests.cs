@@ -72,7 +72,7 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
 
         await StartProberAsync(destination);
 
-        Assert.Equal("first probe failed: body did not contain 'ok from'", (await unhealthy).Reason);
+        Assert.Equal("2 consecutive probe failures: body did not contain 'ok from'", (await unhealthy).Reason);
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
 
         await StartProberAsync(destination);
 
-        Assert.Equal("first probe failed: timed out after 00:00:00.3000000", (await unhealthy).Reason);
+        Assert.Equal("2 consecutive probe failures: timed out after 00:00:00.3000000", (await unhealthy).Reason);
         await backend.AbortSeen.WaitAsync(Wait.Generous); // the timed-out probe's request was really cancelled
         Assert.False(destination.LastProbe!.Value.Result.Passed);
     }
@@ -159,7 +159,7 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
 
         Assert.Equal(0, _prober.RunningLoops);
         await backend.AbortSeen.WaitAsync(Wait.Generous);           // the backend saw the probe cancelled
-        Assert.Equal(ActiveHealthState.Unknown, destination.ActiveHealth); // a cancelled probe is not a failure
+        Assert.Equal((0, 0), destination.ProbeRun); // a cancelled probe is neither a pass nor a failure
         var probes = backend.Requests;
         _prober.Track(destination);                                 // tracking after stop starts nothing
         Assert.Equal(0, _prober.RunningLoops);

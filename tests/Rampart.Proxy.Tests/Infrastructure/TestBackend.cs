@@ -25,6 +25,9 @@ public enum BackendMode
 
     /// <summary>Reads the request, then resets the connection without answering.</summary>
     Reset,
+
+    /// <summary>Sends the headers and part of the body (Content-Length promises more), then resets the connection.</summary>
+    ResetMidBody,
 }
 
 /// <summary>A real Kestrel server on 127.0.0.1 whose failure mode switches at run time; it can be stopped and restarted on its port.</summary>
@@ -105,9 +108,18 @@ public sealed class TestBackend : IAsyncDisposable
         _app = app;
     }
 
+    /// <summary>Request bodies received, in order (POSTs only).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Bodies { get; } = new();
+
     private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
+        if (HttpMethods.IsPost(context.Request.Method))
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            Bodies.Enqueue(await reader.ReadToEndAsync());
+        }
+
         _requestArrived.TrySetResult();
         switch (Mode)
         {
@@ -134,7 +146,15 @@ public sealed class TestBackend : IAsyncDisposable
 
                 break;
             case BackendMode.Reset:
-                await context.Request.Body.CopyToAsync(Stream.Null);
+                await context.Request.Body.CopyToAsync(Stream.Null); // the whole request reached the backend
+                context.Abort();
+                break;
+            case BackendMode.ResetMidBody:
+                context.Response.ContentLength = 100_000;
+                await context.Response.WriteAsync(new string('x', 1000));
+                await context.Response.Body.FlushAsync();
+                // Let the bytes reach the proxy first: a reset discards data not yet read by the peer.
+                await Task.Delay(TimeSpan.FromMilliseconds(200));
                 context.Abort();
                 break;
         }

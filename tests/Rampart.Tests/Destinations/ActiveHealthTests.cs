@@ -37,13 +37,18 @@ public sealed class ActiveHealthTests
     }
 
     [Fact]
-    public void ReportProbe_FirstFailure_MakesUnhealthyAtOnce()
+    public void ReportProbe_FirstFailures_MakeUnhealthyOnlyAtTheThreshold()
     {
-        var f = new DestinationFixture();
+        var f = new DestinationFixture(health: h => h.Active.UnhealthyThreshold = 2);
         f.Probe(f.A, Fail());
+        Assert.Equal(ActiveHealthState.Unknown, f.A.ActiveHealth); // one slow first probe does not take it out
+        Assert.True(f.A.IsAvailable);
+
+        f.Probe(f.A, Fail());
+
         Assert.Equal(ActiveHealthState.Unhealthy, f.A.ActiveHealth);
         Assert.False(f.A.IsAvailable);
-        Assert.Equal("first probe failed: connection refused", f.Transitions[0].Reason);
+        Assert.Equal("2 consecutive probe failures: connection refused", f.Transitions[0].Reason);
     }
 
     [Fact]
@@ -79,7 +84,7 @@ public sealed class ActiveHealthTests
     public void ReportProbe_UnhealthyPassesHealthyThresholdTimes_BecomesHealthy()
     {
         var f = new DestinationFixture(health: h => h.Active.HealthyThreshold = 2);
-        f.Probe(f.A, Fail());
+        f.Probe(f.A, Fail(), times: 2);
         f.Probe(f.A, Pass);
         Assert.Equal(ActiveHealthState.Unhealthy, f.A.ActiveHealth);
 

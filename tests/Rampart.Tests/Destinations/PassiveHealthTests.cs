@@ -208,4 +208,21 @@ public sealed class PassiveHealthTests
             "P:SuccessesToRestore must be at least 1 (was 0)",
         ], errors);
     }
+
+    [Fact]
+    public void ActiveRecovery_EndsAnEjectionEarly()
+    {
+        var f = new DestinationFixture(health: h => h.Active.HealthyThreshold = 1);
+        f.Probe(f.A, DestinationFixture.Fail(), times: 2);   // Unhealthy
+        f.A.ReportProbe(f.A.Generation, DestinationFixture.Pass);
+        f.Request(f.A, CallResult.Failure, times: 3);          // ejected for 10 s
+        f.Probe(f.A, DestinationFixture.Fail(), times: 2);   // Unhealthy again (the backend died)
+
+        f.Probe(f.A, DestinationFixture.Pass);                 // it came back
+
+        Assert.Equal(PassiveHealthState.Probation, f.A.PassiveHealth);
+        Assert.True(f.A.IsAvailable);
+        Assert.Equal("active probes recovered: on probation", f.Transitions[^1].Reason);
+        Assert.Equal(0, f.Budget.Ejected);
+    }
 }

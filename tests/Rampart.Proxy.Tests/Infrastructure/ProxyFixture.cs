@@ -1,0 +1,118 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Rampart.Clusters;
+using Rampart.Destinations;
+
+namespace Rampart.Proxy.Tests.Infrastructure;
+
+/// <summary>Real backends on 127.0.0.1 with Rampart in front, configured like an operator would, with short timings.</summary>
+public sealed class ProxyFixture : IAsyncDisposable
+{
+    private WebApplication? _app;
+
+    private ProxyFixture(List<TestBackend> backends) => Backends = backends;
+
+    public List<TestBackend> Backends { get; }
+
+    public Uri Address { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public RampartProxy Proxy { get; private set; } = null!;
+
+    public ClusterState Cluster => Proxy.Clusters[0];
+
+    public DestinationState Destination(int i) => Cluster.Destinations.Single(d => d.Id == Backends[i].Name);
+
+    /// <summary>The default settings; a test overrides keys with <paramref name="settings"/> (null removes a key).</summary>
+    public static async Task<ProxyFixture> StartAsync(int backends = 3, IDictionary<string, string?>? settings = null)
+    {
+        var started = new List<TestBackend>();
+        for (var i = 0; i < backends; i++)
+        {
+            started.Add(await TestBackend.StartAsync($"b{i}"));
+        }
+
+        var fixture = new ProxyFixture(started);
+        await fixture.StartProxyAsync(settings);
+        return fixture;
+    }
+
+    /// <summary>The settings under Rampart:Clusters:web: short timings so that tests finish fast.</summary>
+    public static Dictionary<string, string?> DefaultSettings(IEnumerable<TestBackend> backends)
+    {
+        var c = "Rampart:Clusters:web:";
+        var settings = new Dictionary<string, string?>
+        {
+            ["Rampart:Routes:0:Id"] = "all",
+            ["Rampart:Routes:0:Cluster"] = "web",
+            [c + "HealthCheck:Active:Enabled"] = "true",
+            [c + "HealthCheck:Active:Path"] = "/health",
+            [c + "HealthCheck:Active:Interval"] = "00:00:00.200",
+            [c + "HealthCheck:Active:UnhealthyInterval"] = "00:00:00.100",
+            [c + "HealthCheck:Active:Timeout"] = "00:00:00.300",
+            [c + "HealthCheck:Passive:ConsecutiveFailures"] = "3",
+            [c + "HealthCheck:Passive:BaseEjectionTime"] = "00:00:02",
+            [c + "CircuitBreaker:ConsecutiveFailures"] = "5",
+            [c + "CircuitBreaker:BreakDuration"] = "00:00:01",
+            [c + "Retry:MaxAttempts"] = "3",
+            [c + "Retry:MinRetriesPerWindow"] = "1000",
+            [c + "AttemptTimeout"] = "00:00:00.500",
+            [c + "Timeout"] = "00:00:05",
+        };
+        foreach (var b in backends)
+        {
+            settings[$"{c}Destinations:{b.Name}:Address"] = b.Address.ToString();
+        }
+
+        return settings;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        foreach (var backend in Backends)
+        {
+            await backend.DisposeAsync();
+        }
+    }
+
+    private async Task StartProxyAsync(IDictionary<string, string?>? overrides)
+    {
+        var settings = DefaultSettings(Backends);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                settings.Remove(key);
+            }
+            else
+            {
+                settings[key] = value;
+            }
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Services.AddRampart(builder.Configuration);
+        var app = builder.Build();
+        app.MapRampart();
+        await app.StartAsync();
+        _app = app;
+        Address = new Uri(app.Urls.First());
+        Proxy = app.Services.GetRequiredService<RampartProxy>();
+        Client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
+    }
+}
