@@ -82,6 +82,10 @@ internal static class RampartCommand
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
+        // Transitions are logged; requests are not (high-volume facts are metrics). Settings in FILE may change this.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Services.AddRampart(builder.Configuration);
         await using var app = builder.Build();
         app.MapRampart();

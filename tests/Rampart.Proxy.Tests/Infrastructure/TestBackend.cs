@@ -111,9 +111,20 @@ public sealed class TestBackend : IAsyncDisposable
     /// <summary>Request bodies received, in order (POSTs only).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Bodies { get; } = new();
 
+    /// <summary>Whether to keep the headers of each request (in <see cref="LastHeaders"/>).</summary>
+    public bool CaptureHeaders { get; set; }
+
+    /// <summary>The headers of the latest request, when <see cref="CaptureHeaders"/>.</summary>
+    public Dictionary<string, string>? LastHeaders { get; private set; }
+
     private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
+        if (CaptureHeaders && !context.Request.Path.StartsWithSegments("/health"))
+        {
+            LastHeaders = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+        }
+
         if (HttpMethods.IsPost(context.Request.Method))
         {
             using var reader = new StreamReader(context.Request.Body);
