@@ -52,6 +52,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         {
             // No active checks: only the attempt timeout, the breaker and passive ejection stand between the client and the hang.
             ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
+            ["Rampart:Clusters:web:AttemptTimeout"] = "00:00:00.500",
         });
         f.Backends[2].Mode = BackendMode.Hang;
         var load = new Load(f.Client);
@@ -208,8 +209,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
     public async Task RoundRobin_SpreadsEvenlyOverHealthyBackends_AndAnUnhealthyOneGetsNothing()
     {
         await using var f = await ProxyFixture.StartAsync();
-        var healthy = f.Cluster.Destinations.Select(d => Wait.ForActiveAsync(d, "Healthy")).ToList();
-        await Task.WhenAll(healthy);
+        await Task.WhenAll(f.Cluster.Destinations.Select(d => Wait.ForActiveStateAsync(d, ActiveHealthState.Healthy)));
         var even = new Load(f.Client);
         await even.RunAsync(300, workers: 1);
 

@@ -48,6 +48,7 @@ public sealed class RoutingTests
         request.Headers.Add("X-Forwarded-For", "203.0.113.7");
         using var response = await f.Client.SendAsync(request);
 
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var headers = f.Backends[0].LastHeaders!;
         Assert.Equal("203.0.113.7, 127.0.0.1", headers["X-Forwarded-For"]);
         Assert.Equal("http", headers["X-Forwarded-Proto"]);

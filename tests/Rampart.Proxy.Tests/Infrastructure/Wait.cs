@@ -1,4 +1,5 @@
 using Rampart.Destinations;
+using Rampart.Health;
 
 namespace Rampart.Proxy.Tests.Infrastructure;
 
@@ -32,6 +33,16 @@ public static class Wait
         finally
         {
             destination.Changed -= OnChanged;
+        }
+    }
+
+    /// <summary>Completes when <paramref name="destination"/>'s active health is <paramref name="state"/>, now or later.</summary>
+    public static async Task ForActiveStateAsync(DestinationState destination, ActiveHealthState state)
+    {
+        var seen = ForTransitionAsync(destination, t => t.Signal == HealthSignal.Active && t.To == state.ToString());
+        if (destination.ActiveHealth != state)
+        {
+            await seen; // subscribed before looking, so the change cannot slip between the two
         }
     }
 
