@@ -1,7 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Rampart.Proxy.Configuration;
 using Rampart.Proxy.Tests.Infrastructure;
-using Microsoft.Extensions.Configuration;
 
 namespace Rampart.Proxy.Tests.Forwarding;
 

@@ -116,8 +116,14 @@ public sealed class ActiveHealthTests
     {
         var options = new ActiveHealthOptions
         {
-            Path = "health", Interval = TimeSpan.Zero, Timeout = TimeSpan.FromSeconds(-1), Jitter = 0.9,
-            HealthyThreshold = 0, UnhealthyThreshold = 0, ExpectedStatus = "2xx", BodyContains = "",
+            Path = "health",
+            Interval = TimeSpan.Zero,
+            Timeout = TimeSpan.FromSeconds(-1),
+            Jitter = 0.9,
+            HealthyThreshold = 0,
+            UnhealthyThreshold = 0,
+            ExpectedStatus = "2xx",
+            BodyContains = "",
             UnhealthyInterval = TimeSpan.Zero,
         };
 

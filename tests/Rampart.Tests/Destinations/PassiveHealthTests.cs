@@ -191,8 +191,13 @@ public sealed class PassiveHealthTests
     {
         var options = new PassiveHealthOptions
         {
-            ConsecutiveFailures = -1, FailureRate = 2, MinimumRequests = 0, BaseEjectionTime = TimeSpan.Zero,
-            MaxEjectionTime = TimeSpan.FromSeconds(-1), MaxEjectionPercent = 101, SuccessesToRestore = 0,
+            ConsecutiveFailures = -1,
+            FailureRate = 2,
+            MinimumRequests = 0,
+            BaseEjectionTime = TimeSpan.Zero,
+            MaxEjectionTime = TimeSpan.FromSeconds(-1),
+            MaxEjectionPercent = 101,
+            SuccessesToRestore = 0,
         };
 
         var errors = options.Validate("P");
