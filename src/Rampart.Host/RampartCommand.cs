@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Rampart.Host.Demo;
 using Rampart.Proxy.Configuration;
 
 namespace Rampart.Host;
@@ -19,6 +20,8 @@ internal static class RampartCommand
         Usage:
           rampart --config FILE             run the proxy configured by FILE (JSON)
           rampart validate --config FILE    check FILE, list every problem, exit 0 (valid) or 2 (invalid)
+          rampart demo [active|passive]     the built-in demonstration: backends fail, clients see no error
+                 [--duration SECONDS] [--rate REQUESTS_PER_SECOND] [--no-live]
 
         Settings from FILE can be overridden by environment variables (Rampart__Listen__0=...)
         and by arguments after the options (--Rampart:Listen:0=http://127.0.0.1:8081).
@@ -32,6 +35,11 @@ internal static class RampartCommand
         {
             await output.WriteLineAsync(Usage);
             return Ok;
+        }
+
+        if (verb == "demo")
+        {
+            return await DemoCommand.RunAsync(rest, output, error);
         }
 
         var at = rest.IndexOf("--config");
