@@ -3,14 +3,17 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Rampart.Host.Demo;
+using Rampart.Proxy;
+using Rampart.Proxy.Admin;
 using Rampart.Proxy.Configuration;
 
 namespace Rampart.Host;
 
 /// <summary>The command line: <c>rampart [--config FILE]</c>, <c>rampart validate --config FILE</c>.</summary>
-internal static class RampartCommand
+internal static partial class RampartCommand
 {
     public const int Ok = 0;
     public const int Failed = 1;
@@ -97,7 +100,16 @@ internal static class RampartCommand
         builder.Services.AddRampart(builder.Configuration);
         await using var app = builder.Build();
         app.MapRampart();
-        await app.RunAsync();
+        await app.StartAsync();
+        await using var admin = string.IsNullOrEmpty(options.Admin.Listen)
+            ? null
+            : await RampartAdminServer.StartAsync(app.Services.GetRequiredService<RampartProxy>(), app.Services.GetRequiredService<TimeProvider>());
+        if (admin is not null)
+        {
+            HostLog.AdminListening(app.Logger, admin.Address);
+        }
+
+        await app.WaitForShutdownAsync();
         return Ok;
     }
 
@@ -132,5 +144,12 @@ internal static class RampartCommand
         var value = list[index];
         list.RemoveAt(index);
         return value;
+    }
+
+    private static partial class HostLog
+    {
+        // Event ids 5000-5099: admin listener.
+        [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Admin endpoints on {Address} (status, healthz)")]
+        public static partial void AdminListening(ILogger logger, Uri address);
     }
 }

@@ -35,6 +35,7 @@ public static class RampartServiceCollectionExtensions
             sp.GetRequiredService<ActiveHealthProber>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>()));
+        services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");
         services.AddHostedService(sp =>
         {
             sp.GetRequiredService<RampartProxy>(); // build the clusters (and track their destinations) before probing starts

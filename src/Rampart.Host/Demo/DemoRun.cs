@@ -23,6 +23,7 @@ internal sealed class DemoRun : IAsyncDisposable
     private readonly Dictionary<string, DemoBackend> _backends;
     private readonly Lock _lock = new();
     private WebApplication? _proxy;
+    private Rampart.Proxy.Admin.RampartAdminServer? _admin;
     private HttpClient? _client;
     private long _sent;
     private long _succeeded;
@@ -43,6 +44,8 @@ internal sealed class DemoRun : IAsyncDisposable
     public TimeSpan Elapsed => _clock.Elapsed;
 
     public Uri? ProxyAddress { get; private set; }
+
+    public Uri? AdminAddress { get; private set; }
 
     public IReadOnlyList<DemoBackend> Backends => [.. _backends.Values];
 
@@ -91,6 +94,9 @@ internal sealed class DemoRun : IAsyncDisposable
         await app.StartAsync();
         _proxy = app;
         ProxyAddress = new Uri(app.Urls.First());
+        _admin = await Rampart.Proxy.Admin.RampartAdminServer.StartAsync(
+            app.Services.GetRequiredService<RampartProxy>(), TimeProvider.System, "http://127.0.0.1:0");
+        AdminAddress = _admin.Address;
         _client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 64 })
         {
             BaseAddress = ProxyAddress,
@@ -150,6 +156,11 @@ internal sealed class DemoRun : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _client?.Dispose();
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync();
+        }
+
         if (_proxy is not null)
         {
             await _proxy.StopAsync();

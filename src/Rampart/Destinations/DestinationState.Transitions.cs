@@ -44,6 +44,21 @@ public sealed partial class DestinationState
         }
     }
 
+    /// <summary>When the current passive ejection ends, if the destination is ejected.</summary>
+    public DateTimeOffset? EjectedUntil
+    {
+        get
+        {
+            if (PassiveHealth != PassiveHealthState.Ejected)
+            {
+                return null;
+            }
+
+            var left = _time.GetElapsedTime(_time.GetTimestamp(), _passive.EjectedUntil);
+            return _time.GetUtcNow() + (left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
+    }
+
     /// <summary>The latest probe's result and when it completed, if any.</summary>
     public (ProbeResult Result, DateTimeOffset At)? LastProbe
     {

@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Rampart.Proxy.Admin;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps Rampart's admin endpoints: status, health, actions.</summary>
+public static class RampartAdminEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Maps <c>GET /status</c>, <c>GET /healthz</c> and <c>POST /destinations/{cluster}/{id}/isolate|reset</c>.
+    /// When <c>Rampart:Admin:Token</c> is set, every one of them needs <c>Authorization: Bearer TOKEN</c> (else 401).
+    /// </summary>
+    public static IEndpointRouteBuilder MapRampartAdmin(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var proxy = endpoints.ServiceProvider.GetRequiredService<Rampart.Proxy.RampartProxy>();
+        var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
+        var group = endpoints.MapGroup("").AddEndpointFilter(new AdminTokenFilter(proxy.Options.Admin.Token));
+
+        group.MapGet("/status", () => Results.Json(StatusDocument.From(proxy, time)));
+        group.MapGet("/healthz", async (HealthCheckService health, CancellationToken cancellationToken) =>
+        {
+            var report = await health.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+            return Results.Json(
+                new
+                {
+                    status = report.Status.ToString(),
+                    checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description, data = e.Value.Data }),
+                },
+                statusCode: report.Status == HealthStatus.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+        group.MapPost("/destinations/{cluster}/{id}/{action}", (string cluster, string id, string action) =>
+        {
+            var destination = proxy.Clusters.FirstOrDefault(c => c.Id.Equals(cluster, StringComparison.OrdinalIgnoreCase))
+                ?.Destinations.FirstOrDefault(d => d.Id.Equals(id, StringComparison.OrdinalIgnoreCase));
+            if (destination is null)
+            {
+                return Results.NotFound(new { error = $"no destination '{id}' in cluster '{cluster}'" });
+            }
+
+            switch (action)
+            {
+                case "isolate":
+                    destination.Breaker.Isolate("isolated by admin");
+                    break;
+                case "reset":
+                    destination.Reset("reset by admin");
+                    break;
+                default:
+                    return Results.NotFound(new { error = $"unknown action '{action}' (isolate, reset)" });
+            }
+
+            return Results.Json(DestinationStatus.From(destination));
+        });
+        return endpoints;
+    }
+
+    /// <summary>401 unless the request carries the admin token (compared in constant time).</summary>
+    private sealed class AdminTokenFilter(string? token) : IEndpointFilter
+    {
+        private readonly byte[]? _expected = string.IsNullOrEmpty(token) ? null : Encoding.UTF8.GetBytes("Bearer " + token);
+
+        public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+        {
+            if (_expected is not null)
+            {
+                var given = Encoding.UTF8.GetBytes(context.HttpContext.Request.Headers.Authorization.ToString());
+                if (!CryptographicOperations.FixedTimeEquals(given, _expected))
+                {
+                    context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
+                    return ValueTask.FromResult<object?>(Results.Unauthorized());
+                }
+            }
+
+            return next(context);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using Rampart.Clusters;
+using Rampart.Destinations;
+
+namespace Rampart.Proxy.Admin;
+
+/// <summary>The <c>GET /status</c> document (serialized camelCase). The top-level fields are DESIGN.md's contract; more are welcome.</summary>
+public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStatus> Clusters)
+{
+    /// <summary>Takes a snapshot of every cluster and destination.</summary>
+    public static StatusDocument From(RampartProxy proxy, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(proxy);
+        ArgumentNullException.ThrowIfNull(time);
+        return new(time.GetUtcNow(), [.. proxy.Clusters.Select(ClusterStatus.From)]);
+    }
+}
+
+/// <summary>One cluster in <see cref="StatusDocument"/>.</summary>
+public sealed record ClusterStatus(string Id, string LoadBalancing, int Available, int EjectedNow, IReadOnlyList<DestinationStatus> Destinations)
+{
+    internal static ClusterStatus From(ClusterState cluster)
+    {
+        var destinations = cluster.Destinations.Select(DestinationStatus.From).ToList();
+        return new(cluster.Id, cluster.Policy.Name, destinations.Count(d => d.Available), cluster.EjectionBudget.Ejected, destinations);
+    }
+}
+
+/// <summary>One destination in <see cref="StatusDocument"/>.</summary>
+public sealed record DestinationStatus(
+    string Id,
+    string Address,
+    bool Available,
+    string ActiveHealth,
+    string PassiveHealth,
+    string CircuitState,
+    long Generation,
+    int InFlight,
+    long Requests,
+    long Failures,
+    ActiveStatus Active,
+    PassiveStatus Passive,
+    CircuitStatus Circuit,
+    IReadOnlyList<TransitionStatus> Transitions)
+{
+    internal static DestinationStatus From(DestinationState d)
+    {
+        var probe = d.LastProbe;
+        var run = d.ProbeRun;
+        var state = d.Breaker.State;
+        return new(
+            d.Id,
+            d.Address.ToString(),
+            d.IsAvailable,
+            d.ActiveHealth.ToString(),
+            d.PassiveHealth.ToString(),
+            state.ToString(),
+            d.Generation,
+            d.InFlight,
+            d.Requests,
+            d.Failures,
+            new ActiveStatus(d.ActiveHealthOptions.Enabled, d.ActiveHealth.ToString(), run.Passes, run.Failures,
+                probe is { } p ? new ProbeStatus(p.Result.Passed, p.Result.Detail, p.Result.Duration.TotalMilliseconds, p.At) : null),
+            new PassiveStatus(d.PassiveHealth.ToString(), d.Ejections, d.EjectedUntil, d.RefusedEjections),
+            new CircuitStatus(state.ToString(), d.Breaker.Generation, d.Breaker.GetRetryAfter()?.TotalSeconds),
+            [.. d.GetTransitions().Select(t => new TransitionStatus(t.At, t.Signal.ToString(), t.From, t.To, t.Reason, t.Generation))]);
+    }
+}
+
+/// <summary>Active health detail.</summary>
+public sealed record ActiveStatus(bool Enabled, string State, int ConsecutivePasses, int ConsecutiveFailures, ProbeStatus? LastProbe);
+
+/// <summary>The latest probe.</summary>
+public sealed record ProbeStatus(bool Passed, string Detail, double DurationMs, DateTimeOffset At);
+
+/// <summary>Passive health detail.</summary>
+public sealed record PassiveStatus(string State, int Ejections, DateTimeOffset? EjectedUntil, long RefusedEjections);
+
+/// <summary>Circuit breaker detail.</summary>
+public sealed record CircuitStatus(string State, long Generation, double? RetryAfterSeconds);
+
+/// <summary>One entry of a destination's transition journal.</summary>
+public sealed record TransitionStatus(DateTimeOffset At, string Signal, string From, string To, string Reason, long Generation);

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Rampart.Health;
+using Rampart.Proxy.Admin;
+using Rampart.Proxy.Tests.Infrastructure;
+
+namespace Rampart.Proxy.Tests.Admin;
+
+/// <summary>The admin listener against a real proxy whose backends fail and recover.</summary>
+public sealed class AdminTests
+{
+    [Fact]
+    public async Task Status_AfterAFailureAndRecovery_ShowsWhatHappened()
+    {
+        await using var f = await ProxyFixture.StartAsync();
+        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
+        using var client = new HttpClient { BaseAddress = admin.Address };
+        await Task.WhenAll(f.Cluster.Destinations.Select(d => Wait.ForActiveStateAsync(d, ActiveHealthState.Healthy)));
+        await new Load(f.Client).RunAsync(30, workers: 1);
+
+        var down = Wait.ForActiveAsync(f.Destination(1), "Unhealthy");
+        await f.Backends[1].StopAsync();
+        await down;
+        var during = await GetStatusAsync(client);
+        var back = Wait.ForActiveAsync(f.Destination(1), "Healthy");
+        await f.Backends[1].RestartAsync();
+        await back;
+        var after = await GetStatusAsync(client);
+
+        var b1During = Destination(during, "b1");
+        Assert.False(b1During.GetProperty("available").GetBoolean());
+        Assert.Equal("Unhealthy", b1During.GetProperty("activeHealth").GetString());
+        Assert.Equal(f.Backends[1].Address.ToString(), b1During.GetProperty("address").GetString());
+        Assert.Equal(10, Destination(during, "b0").GetProperty("requests").GetInt64());
+        var b1After = Destination(after, "b1");
+        Assert.True(b1After.GetProperty("available").GetBoolean());
+        Assert.Equal("Healthy", b1After.GetProperty("activeHealth").GetString());
+        Assert.Equal("Closed", b1After.GetProperty("circuitState").GetString());
+        Assert.True(b1After.GetProperty("generation").GetInt64() >= 4);
+        var reasons = b1After.GetProperty("transitions").EnumerateArray().Select(t => t.GetProperty("reason").GetString()).ToList();
+        Assert.Contains("2 consecutive probe failures: connection refused", reasons);
+        Assert.Contains("2 consecutive probe passes: 200", reasons);
+        var lastProbe = b1After.GetProperty("active").GetProperty("lastProbe");
+        Assert.True(lastProbe.GetProperty("passed").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Healthz_ReadyWhileADestinationIsAvailable_503WhenNone()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1);
+        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
+        using var client = new HttpClient { BaseAddress = admin.Address };
+
+        using var ready = await client.GetAsync("/healthz");
+        f.Destination(0).Breaker.Isolate();
+        using var notReady = await client.GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        Assert.Contains("0/1 destinations available", await notReady.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Token_WhenConfigured_EveryAdminRequestNeedsIt()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?> { ["Rampart:Admin:Token"] = "s3cret" });
+        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
+        using var client = new HttpClient { BaseAddress = admin.Address };
+
+        foreach (var (method, path) in new[] { ("GET", "/status"), ("GET", "/healthz"), ("POST", "/destinations/web/b0/isolate") })
+        {
+            using var anonymous = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+            using var wrong = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", "guess") } });
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        Assert.True(f.Destination(0).IsAvailable); // the refused isolate did nothing
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret");
+        using var allowed = await client.GetAsync("/status");
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+    }
+
+    [Fact]
+    public async Task Actions_IsolateAndReset_AreJournaledByAdmin()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 2);
+        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
+        using var client = new HttpClient { BaseAddress = admin.Address };
+
+        using var isolated = await client.PostAsync("/destinations/web/b0/isolate", null);
+        var load = new Load(f.Client);
+        await load.RunAsync(20, workers: 1);
+        using var reset = await client.PostAsync("/destinations/web/b0/reset", null);
+        using var unknown = await client.PostAsync("/destinations/web/nope/isolate", null);
+
+        Assert.Equal(HttpStatusCode.OK, isolated.StatusCode);
+        Assert.Equal(0, load.ServedBy.GetValueOrDefault("b0"));           // isolated: no traffic
+        Assert.Empty(load.Errors);
+        Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        Assert.True(f.Destination(0).IsAvailable);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        var reasons = f.Destination(0).GetTransitions().Select(t => t.Reason).ToList();
+        Assert.Contains("isolated by admin", reasons);
+        Assert.Contains("reset by admin", reasons);
+    }
+
+    private static async Task<JsonElement> GetStatusAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync("/status");
+        response.EnsureSuccessStatusCode();
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+    }
+
+    private static JsonElement Destination(JsonElement status, string id) =>
+        status.GetProperty("clusters")[0].GetProperty("destinations").EnumerateArray().Single(d => d.GetProperty("id").GetString() == id);
+}
