@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 using Rampart.Host.Demo;
 using Rampart.Proxy;
 using Rampart.Proxy.Admin;
@@ -103,7 +104,10 @@ internal static partial class RampartCommand
         await app.StartAsync();
         await using var admin = string.IsNullOrEmpty(options.Admin.Listen)
             ? null
-            : await RampartAdminServer.StartAsync(app.Services.GetRequiredService<RampartProxy>(), app.Services.GetRequiredService<TimeProvider>());
+            : await RampartAdminServer.StartAsync(
+                app.Services.GetRequiredService<RampartProxy>(),
+                app.Services.GetRequiredService<TimeProvider>(),
+                meterProvider: app.Services.GetService<MeterProvider>());
         if (admin is not null)
         {
             HostLog.AdminListening(app.Logger, admin.Address);
@@ -149,7 +153,7 @@ internal static partial class RampartCommand
     private static partial class HostLog
     {
         // Event ids 5000-5099: admin listener.
-        [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Admin endpoints on {Address} (status, healthz)")]
+        [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Admin endpoints on {Address} (status, metrics, healthz)")]
         public static partial void AdminListening(ILogger logger, Uri address);
     }
 }

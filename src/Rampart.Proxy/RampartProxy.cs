@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Rampart.Clusters;
 using Rampart.Proxy.Configuration;
@@ -15,7 +16,13 @@ public sealed class RampartProxy : IDisposable
 
     /// <summary>Builds every cluster from validated options and hands their destinations to the prober.</summary>
     /// <exception cref="RampartConfigurationException">The options are invalid.</exception>
-    public RampartProxy(RampartOptions options, IHttpForwarder forwarder, ActiveHealthProber prober, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    /// <param name="options">Validated options.</param>
+    /// <param name="forwarder">YARP's forwarder.</param>
+    /// <param name="prober">The prober that will probe every destination.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="loggerFactory">For transition and forwarding logs.</param>
+    /// <param name="meterFactory">For <see cref="RampartMetrics"/>; no metrics when <see langword="null"/>.</param>
+    public RampartProxy(RampartOptions options, IHttpForwarder forwarder, ActiveHealthProber prober, TimeProvider timeProvider, ILoggerFactory loggerFactory, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(forwarder);
@@ -28,6 +35,13 @@ public sealed class RampartProxy : IDisposable
         }
 
         Options = options;
+        var metrics = meterFactory is null ? null : new RampartMetrics(meterFactory, () => Clusters);
+        Metrics = metrics;
+        if (metrics is not null)
+        {
+            prober.ProbeCompleted += metrics.RecordProbe;
+        }
+
         var forwardingLogger = loggerFactory.CreateLogger("Rampart.Proxy.Forwarding");
         var destinationLogger = loggerFactory.CreateLogger("Rampart.Destinations");
         foreach (var (id, clusterOptions) in options.Clusters)
@@ -35,11 +49,15 @@ public sealed class RampartProxy : IDisposable
             var cluster = new ClusterState(id, clusterOptions, timeProvider);
             foreach (var destination in cluster.Destinations)
             {
-                destination.Changed += t => DestinationLog.Transition(destinationLogger, destination, t);
+                destination.Changed += t =>
+                {
+                    DestinationLog.Transition(destinationLogger, destination, t);
+                    metrics?.RecordTransition(destination, t);
+                };
                 prober.Track(destination);
             }
 
-            _forwarders.Add(id, new ClusterForwarder(cluster, forwarder, timeProvider, forwardingLogger));
+            _forwarders.Add(id, new ClusterForwarder(cluster, forwarder, timeProvider, forwardingLogger, metrics));
         }
 
         Clusters = [.. _forwarders.Values.Select(f => f.Cluster)];
@@ -49,7 +67,10 @@ public sealed class RampartProxy : IDisposable
     public RampartOptions Options { get; }
 
     /// <summary>Every cluster.</summary>
-    public IReadOnlyList<ClusterState> Clusters { get; }
+    public IReadOnlyList<ClusterState> Clusters { get; } = [];
+
+    /// <summary>The proxy's instruments, when it was given a meter factory.</summary>
+    public RampartMetrics? Metrics { get; }
 
     /// <inheritdoc/>
     public void Dispose()

@@ -1,8 +1,11 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Rampart.Proxy;
+using OpenTelemetry.Metrics;
 using Rampart.Proxy.Configuration;
+using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Health;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -34,7 +37,9 @@ public static class RampartServiceCollectionExtensions
             sp.GetRequiredService<IHttpForwarder>(),
             sp.GetRequiredService<ActiveHealthProber>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<IMeterFactory>()));
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RampartMetrics.MeterName).AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");
         services.AddHostedService(sp =>
         {

@@ -95,7 +95,8 @@ internal sealed class DemoRun : IAsyncDisposable
         _proxy = app;
         ProxyAddress = new Uri(app.Urls.First());
         _admin = await Rampart.Proxy.Admin.RampartAdminServer.StartAsync(
-            app.Services.GetRequiredService<RampartProxy>(), TimeProvider.System, "http://127.0.0.1:0");
+            app.Services.GetRequiredService<RampartProxy>(), TimeProvider.System, "http://127.0.0.1:0",
+            app.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
         AdminAddress = _admin.Address;
         _client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 64 })
         {

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +18,7 @@ public static class RampartAdminEndpointRouteBuilderExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var proxy = endpoints.ServiceProvider.GetRequiredService<Rampart.Proxy.RampartProxy>();
         var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
-        var group = endpoints.MapGroup("").AddEndpointFilter(new AdminTokenFilter(proxy.Options.Admin.Token));
+        var group = endpoints.MapGroup("").AddEndpointFilter(AdminToken.Filter(proxy.Options.Admin.Token));
 
         group.MapGet("/status", () => Results.Json(StatusDocument.From(proxy, time)));
         group.MapGet("/healthz", async (HealthCheckService health, CancellationToken cancellationToken) =>
@@ -58,26 +56,5 @@ public static class RampartAdminEndpointRouteBuilderExtensions
             return Results.Json(DestinationStatus.From(destination));
         });
         return endpoints;
-    }
-
-    /// <summary>401 unless the request carries the admin token (compared in constant time).</summary>
-    private sealed class AdminTokenFilter(string? token) : IEndpointFilter
-    {
-        private readonly byte[]? _expected = string.IsNullOrEmpty(token) ? null : Encoding.UTF8.GetBytes("Bearer " + token);
-
-        public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-        {
-            if (_expected is not null)
-            {
-                var given = Encoding.UTF8.GetBytes(context.HttpContext.Request.Headers.Authorization.ToString());
-                if (!CryptographicOperations.FixedTimeEquals(given, _expected))
-                {
-                    context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
-                    return ValueTask.FromResult<object?>(Results.Unauthorized());
-                }
-            }
-
-            return next(context);
-        }
     }
 }

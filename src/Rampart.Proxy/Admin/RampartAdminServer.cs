@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace Rampart.Proxy.Admin;
 
@@ -23,8 +24,9 @@ public sealed class RampartAdminServer : IAsyncDisposable
     /// <param name="proxy">The running proxy whose state the endpoints show.</param>
     /// <param name="timeProvider">The clock the proxy runs on.</param>
     /// <param name="listen">A URL overriding the configured one (tests and the demo use port 0).</param>
+    /// <param name="meterProvider">The proxy's OpenTelemetry meter provider, for <c>GET /metrics</c>; none when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    public static async Task<RampartAdminServer> StartAsync(RampartProxy proxy, TimeProvider timeProvider, string? listen = null, CancellationToken cancellationToken = default)
+    public static async Task<RampartAdminServer> StartAsync(RampartProxy proxy, TimeProvider timeProvider, string? listen = null, MeterProvider? meterProvider = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(proxy);
         var builder = WebApplication.CreateSlimBuilder();
@@ -34,7 +36,13 @@ public sealed class RampartAdminServer : IAsyncDisposable
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddHealthChecks().AddCheck<RampartHealthCheck>("rampart");
         var app = builder.Build();
+        app.Use(AdminToken.Middleware(proxy.Options.Admin.Token));
         app.MapRampartAdmin();
+        if (meterProvider is not null)
+        {
+            app.MapPrometheusScrapingEndpoint("/metrics", meterProvider, configureBranchedPipeline: null, optionsName: null);
+        }
+
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         return new RampartAdminServer(app, new Uri(app.Urls.First()));
     }

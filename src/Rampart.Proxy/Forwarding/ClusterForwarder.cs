@@ -7,6 +7,7 @@ using Microsoft.Net.Http.Headers;
 using Rampart.CircuitBreaking;
 using Rampart.Clusters;
 using Rampart.Failover;
+using Rampart.Proxy.Diagnostics;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Rampart.Proxy.Forwarding;
@@ -26,9 +27,11 @@ internal sealed partial class ClusterForwarder : IDisposable
     private readonly RampartTransformer _transformer;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly RampartMetrics? _metrics;
 
-    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, TimeProvider time, ILogger logger)
+    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, TimeProvider time, ILogger logger, RampartMetrics? metrics)
     {
+        _metrics = metrics;
         Cluster = cluster;
         _forwarder = forwarder;
         _time = time;
@@ -87,16 +90,19 @@ internal sealed partial class ClusterForwarder : IDisposable
             var last = number >= options.Retry.MaxAttempts;
             attempt.StartAttempt(mayRetryOnStatus: !last && idempotent && replayable);
             var destination = lease.Destination;
+            var started = _time.GetTimestamp();
             var error = await _forwarder.SendAsync(context, destination.AddressPrefix, _client, _requestConfig, _transformer, linked.Token).ConfigureAwait(false);
             if (error == ForwarderError.None)
             {
                 destination.Report(lease, attempt.Result, attempt.Detail);
+                _metrics?.RecordAttempt(destination, attempt.Result, _time.GetElapsedTime(started));
                 if (!attempt.Suppressed)
                 {
                     return;
                 }
 
                 Log.RetryingAfterStatus(_logger, Cluster.Id, destination.Id, attempt.Detail, number);
+                _metrics?.RecordRetry(Cluster.Id, "status");
                 ResetForRetry(context);
                 continue;
             }
@@ -104,7 +110,9 @@ internal sealed partial class ClusterForwarder : IDisposable
             var clientAborted = context.RequestAborted.IsCancellationRequested;
             var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
             var detail = deadline.IsCancellationRequested ? "request deadline passed" : Describe(error, exception);
-            destination.Report(lease, clientAborted ? CallResult.Ignored : CallResult.Failure, detail);
+            var result = clientAborted ? CallResult.Ignored : CallResult.Failure;
+            destination.Report(lease, result, detail);
+            _metrics?.RecordAttempt(destination, result, _time.GetElapsedTime(started));
             if (clientAborted)
             {
                 return; // the client gave up: nobody to answer, and never the destination's fault
@@ -130,6 +138,7 @@ internal sealed partial class ClusterForwarder : IDisposable
             }
 
             Log.RetryingAfterError(_logger, Cluster.Id, destination.Id, detail, number);
+            _metrics?.RecordRetry(Cluster.Id, "error");
             ResetForRetry(context);
         }
     }
@@ -172,6 +181,7 @@ internal sealed partial class ClusterForwarder : IDisposable
         response.Headers[HeaderNames.RetryAfter] = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         response.ContentType = "text/plain; charset=utf-8";
         Log.NoDestination(_logger, Cluster.Id);
+        _metrics?.RecordNoDestination(Cluster.Id);
         return response.WriteAsync($"No destination of cluster '{Cluster.Id}' is available.", context.RequestAborted);
     }
 

@@ -57,6 +57,9 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
         _random = random ?? Random.Shared;
     }
 
+    /// <summary>Raised after every probe whose result was reported (for metrics).</summary>
+    public event Action<DestinationState, ProbeResult>? ProbeCompleted;
+
     /// <summary>Probe loops running now.</summary>
     internal int RunningLoops
     {
@@ -179,6 +182,7 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
                 var generation = destination.Generation;
                 var result = await _probe.RunAsync(destination.Address, options, expected, token).ConfigureAwait(false);
                 token.ThrowIfCancellationRequested();
+                ProbeCompleted?.Invoke(destination, result);
                 if (!destination.ReportProbe(generation, result))
                 {
                     Log.StaleProbeIgnored(_logger, destination.ClusterId, destination.Id, generation);

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
 using Rampart.Health;
 using Rampart.Proxy.Admin;
 using Rampart.Proxy.Tests.Infrastructure;
@@ -104,6 +106,49 @@ public sealed class AdminTests
         var reasons = f.Destination(0).GetTransitions().Select(t => t.Reason).ToList();
         Assert.Contains("isolated by admin", reasons);
         Assert.Contains("reset by admin", reasons);
+    }
+
+    [Fact]
+    public async Task Metrics_AfterAFailureAndRecovery_CountWhatHappened()
+    {
+        await using var f = await ProxyFixture.StartAsync();
+        var provider = f.Services.GetRequiredService<MeterProvider>();
+        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0", provider);
+        using var client = new HttpClient { BaseAddress = admin.Address };
+        var unhealthy = Wait.ForActiveAsync(f.Destination(2), "Unhealthy");
+        f.Backends[2].Mode = BackendMode.Error;
+        var load = new Load(f.Client);
+        await load.RunUntilAsync(unhealthy);
+        await load.RunAsync(30);
+        var back = Wait.ForActiveAsync(f.Destination(2), "Healthy");
+        f.Backends[2].Mode = BackendMode.Ok;
+        await back;
+
+        var text = await client.GetStringAsync("/metrics");
+
+        Assert.Empty(load.Errors);
+        Assert.Matches(@"rampart_requests_total\{[^}]*destination_id=""b0""[^}]*outcome=""success""[^}]*\} [1-9]", text);
+        Assert.Matches(@"rampart_requests_total\{[^}]*destination_id=""b2""[^}]*outcome=""failure""[^}]*\} [1-9]", text);
+        Assert.Matches(@"rampart_retries_total\{[^}]*reason=""status""[^}]*\} [1-9]", text);
+        Assert.Matches(@"rampart_transitions_total\{[^}]*destination_id=""b2""[^}]*signal=""Active""[^}]*state=""Unhealthy""[^}]*\} 1", text);
+        Assert.Matches(@"rampart_transitions_total\{[^}]*destination_id=""b2""[^}]*signal=""Active""[^}]*state=""Healthy""[^}]*\} [1-9]", text);
+        Assert.Matches(@"rampart_probe_duration_seconds_count\{[^}]*destination_id=""b2""[^}]*result=""fail""[^}]*\} [1-9]", text);
+        Assert.Matches(@"rampart_destination_available\{[^}]*destination_id=""b2""[^}]*\} 1", text);
+        Assert.Contains("rampart_attempt_duration_seconds_bucket", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1", text, StringComparison.Ordinal); // no unbounded tag values such as URLs
+    }
+
+    [Fact]
+    public async Task Metrics_NeedTheTokenToo()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?> { ["Rampart:Admin:Token"] = "s3cret" });
+        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0", f.Services.GetRequiredService<MeterProvider>());
+        using var client = new HttpClient { BaseAddress = admin.Address };
+        using var refused = await client.GetAsync("/metrics");
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret");
+        using var allowed = await client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
     }
 
     private static async Task<JsonElement> GetStatusAsync(HttpClient client)

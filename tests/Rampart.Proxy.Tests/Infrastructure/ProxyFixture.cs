@@ -24,6 +24,8 @@ public sealed class ProxyFixture : IAsyncDisposable
 
     public RampartProxy Proxy { get; private set; } = null!;
 
+    public IServiceProvider Services => _app!.Services;
+
     public ClusterState Cluster => Proxy.Clusters[0];
 
     public DestinationState Destination(int i) => Cluster.Destinations.Single(d => d.Id == Backends[i].Name);
