@@ -9,8 +9,15 @@ namespace Microsoft.AspNetCore.Builder;
 /// <summary>Maps Rampart's admin endpoints: status, health, actions.</summary>
 public static class RampartAdminEndpointRouteBuilderExtensions
 {
+    private static readonly Lazy<string> Dashboard = new(() =>
+    {
+        using var stream = typeof(RampartAdminEndpointRouteBuilderExtensions).Assembly.GetManifestResourceStream("Rampart.Proxy.Admin.dashboard.html")!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
     /// <summary>
-    /// Maps <c>GET /status</c>, <c>GET /healthz</c> and <c>POST /destinations/{cluster}/{id}/isolate|reset</c>.
+    /// Maps <c>GET /</c> (the live dashboard), <c>GET /status</c>, <c>GET /healthz</c> and <c>POST /destinations/{cluster}/{id}/isolate|reset</c>.
     /// When <c>Rampart:Admin:Token</c> is set, every one of them needs <c>Authorization: Bearer TOKEN</c> (else 401).
     /// </summary>
     public static IEndpointRouteBuilder MapRampartAdmin(this IEndpointRouteBuilder endpoints)
@@ -20,6 +27,7 @@ public static class RampartAdminEndpointRouteBuilderExtensions
         var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
         var group = endpoints.MapGroup("").AddEndpointFilter(AdminToken.Filter(proxy.Options.Admin.Token));
 
+        group.MapGet("/", () => Results.Text(Dashboard.Value, "text/html; charset=utf-8"));
         group.MapGet("/status", () => Results.Json(StatusDocument.From(proxy, time)));
         group.MapGet("/healthz", async (HealthCheckService health, CancellationToken cancellationToken) =>
         {

@@ -19,8 +19,12 @@ internal static class AdminToken
 
     private static byte[]? Expected(string? token) => string.IsNullOrEmpty(token) ? null : Encoding.UTF8.GetBytes("Bearer " + token);
 
+    // The header, or (for the dashboard page a browser opens) an access_token query parameter, as RFC 6750 allows.
     private static bool Allowed(HttpContext context, byte[]? expected) =>
-        expected is null || CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString()), expected);
+        expected is null
+        || CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString()), expected)
+        || (context.Request.Query.TryGetValue("access_token", out var query)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes("Bearer " + query.ToString()), expected));
 
     private static Task RefuseAsync(HttpContext context)
     {
