@@ -32,7 +32,7 @@ internal static class DemoCommand
             await output.WriteLineAsync($"Rampart demo ({story.Name}): {story.Title}.");
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"Proxy on {run.ProxyAddress}, backends {string.Join(", ", run.Backends.Select(b => $"{b.Name} {b.Address}"))}; {rate} requests/s for {seconds} s. Ctrl+C stops."));
-            await output.WriteLineAsync($"Admin endpoints while it runs: {run.AdminAddress}status, {run.AdminAddress}metrics, {run.AdminAddress}healthz");
+            await output.WriteLineAsync($"Admin endpoints while it runs: dashboard {run.AdminAddress} , {run.AdminAddress}status, {run.AdminAddress}metrics, {run.AdminAddress}healthz");
             var playing = run.PlayAsync(stop.Token);
             if (live)
             {
