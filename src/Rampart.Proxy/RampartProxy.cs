@@ -4,7 +4,7 @@ using Rampart.Clusters;
 using Rampart.Proxy.Configuration;
 using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding;
-using Rampart.Proxy.Health;
+using Rampart.Health;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Rampart.Proxy;

@@ -6,7 +6,7 @@ using Rampart.Proxy;
 using OpenTelemetry.Metrics;
 using Rampart.Proxy.Configuration;
 using Rampart.Proxy.Diagnostics;
-using Rampart.Proxy.Health;
+using Rampart.Health;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Microsoft.Extensions.DependencyInjection;

@@ -7,6 +7,7 @@ using Microsoft.Net.Http.Headers;
 using Rampart.CircuitBreaking;
 using Rampart.Clusters;
 using Rampart.Failover;
+using Rampart.Health;
 using Rampart.Proxy.Diagnostics;
 using Yarp.ReverseProxy.Forwarder;
 

@@ -8,7 +8,7 @@ public sealed class EventIdTests
     [Fact]
     public void LogEventIds_AreUniqueAcrossTheAssemblies_AndInTheirFeatureRanges()
     {
-        var assemblies = new[] { typeof(RampartProxy).Assembly, typeof(Rampart.Host.Demo.DemoCommand).Assembly };
+        var assemblies = new[] { typeof(Rampart.Health.ActiveHealthProber).Assembly, typeof(RampartProxy).Assembly, typeof(Rampart.Host.Demo.DemoCommand).Assembly };
         var ids = assemblies
             .SelectMany(a => a.GetTypes())
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Rampart.CircuitBreaking;
 using Rampart.Destinations;
 using Rampart.Health;
-using Rampart.Proxy.Health;
 using Rampart.Proxy.Tests.Infrastructure;
 
 namespace Rampart.Proxy.Tests.Health;

@@ -1,9 +1,8 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Rampart.Destinations;
-using Rampart.Health;
 
-namespace Rampart.Proxy.Health;
+namespace Rampart.Health;
 
 /// <summary>Probes every tracked destination on its own schedule and reports the results to its state.</summary>
 /// <remarks>

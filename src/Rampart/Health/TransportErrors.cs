@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace Rampart.Proxy;
+namespace Rampart.Health;
 
 /// <summary>Short, stable descriptions of transport failures, for transition reasons and logs.</summary>
 internal static class TransportErrors

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
-using Rampart.Health;
 
-namespace Rampart.Proxy.Health;
+namespace Rampart.Health;
 
 /// <summary>One probe of one destination, HTTP or TCP: the prober's I/O, with no scheduling and no state.</summary>
 internal sealed class HealthProbe(HttpMessageInvoker client, TimeProvider time)

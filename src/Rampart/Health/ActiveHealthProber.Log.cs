@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Rampart.Proxy.Health;
+namespace Rampart.Health;
 
 // Event ids 2000-2099: active health checking.
 public sealed partial class ActiveHealthProber
