@@ -1,10 +1,10 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Rampart.Clusters;
+using Rampart.Health;
 using Rampart.Proxy.Configuration;
 using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding;
-using Rampart.Health;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Rampart.Proxy;

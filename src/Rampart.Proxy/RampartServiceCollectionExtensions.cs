@@ -2,11 +2,11 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Rampart.Proxy;
 using OpenTelemetry.Metrics;
+using Rampart.Health;
+using Rampart.Proxy;
 using Rampart.Proxy.Configuration;
 using Rampart.Proxy.Diagnostics;
-using Rampart.Health;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Microsoft.Extensions.DependencyInjection;

@@ -116,6 +116,11 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
     {
         lock (_lock)
         {
+            if (_started)
+            {
+                return Task.CompletedTask; // hosted by the proxy and by HttpClient handlers alike: start once
+            }
+
             _started = true;
             foreach (var loop in _loops.Values)
             {

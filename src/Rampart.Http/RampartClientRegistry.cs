@@ -1,0 +1,32 @@
+using System.Collections.Concurrent;
+using Rampart.Clusters;
+using Rampart.Health;
+
+namespace Rampart.Http;
+
+/// <summary>One <see cref="ClusterState"/> per named client, for the application's lifetime (handlers come and go; the state stays).</summary>
+public sealed class RampartClientRegistry(ActiveHealthProber prober, TimeProvider timeProvider)
+{
+    private readonly ConcurrentDictionary<string, Lazy<ClusterState>> _clusters = new(StringComparer.Ordinal);
+
+    /// <summary>The clusters of every Rampart client created so far.</summary>
+    public IReadOnlyList<ClusterState> Clusters => [.. _clusters.Values.Where(l => l.IsValueCreated).Select(l => l.Value)];
+
+    /// <summary>The client's cluster, created (and its destinations handed to the prober) on first use.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message names every problem.</exception>
+    public ClusterState GetOrCreate(string name, RampartClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(options);
+        return _clusters.GetOrAdd(name, n => new Lazy<ClusterState>(() =>
+        {
+            var cluster = new ClusterState(n, options.Cluster, timeProvider);
+            foreach (var destination in cluster.Destinations)
+            {
+                prober.Track(destination);
+            }
+
+            return cluster;
+        })).Value;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Net;
+using Rampart.CircuitBreaking;
+using Rampart.Clusters;
+using Rampart.Failover;
+using Rampart.Health;
+using Rampart.LoadBalancing;
+
+namespace Rampart.Http;
+
+/// <summary>
+/// Sends each call to one of the cluster's destinations instead of the logical address, with the
+/// proxy's rules: available destinations only, load balancing, a breaker and passive health per
+/// destination, and failover to a destination not yet tried when that is safe.
+/// </summary>
+/// <remarks>
+/// The state lives in a <see cref="ClusterState"/> owned by the client's registry, not in the handler,
+/// so <c>IHttpClientFactory</c> rotating its handlers neither resets health nor duplicates probes.
+/// </remarks>
+internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions options, TimeProvider time) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var original = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
+        var retry = cluster.Options.Retry;
+        var idempotent = FailoverRules.IsIdempotent(request.Method.Method);
+        var replayable = await PrepareContentAsync(request, idempotent, retry.MaxAttempts, retry.MaxBufferedBodyBytes, cancellationToken).ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(cluster.Options.Timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var tried = default(TriedDestinations);
+        cluster.RetryBudget.RecordRequest();
+        try
+        {
+            for (var number = 1; ; number++)
+            {
+                if (!cluster.TryAcquire(ref tried, out var lease))
+                {
+                    return NoDestination();
+                }
+
+                var last = number >= retry.MaxAttempts;
+                var destination = lease.Destination;
+                request.RequestUri = new Uri(destination.AddressPrefix + original.PathAndQuery);
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
+                attempt.CancelAfter(cluster.Options.AttemptTimeout);
+                HttpResponseMessage response;
+                try
+                {
+                    response = await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+                {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        destination.Report(lease, CallResult.Ignored); // the caller gave up: never the destination's fault
+                        throw;
+                    }
+
+                    var timedOut = attempt.IsCancellationRequested;
+                    destination.Report(lease, CallResult.Failure, timedOut ? "attempt timed out" : TransportErrors.Describe(ex));
+                    var safe = (idempotent && replayable) || TransportErrors.NothingSent(ex);
+                    if (last || !safe || deadline.IsCancellationRequested || !cluster.HasUntriedAvailable(tried) || !cluster.RetryBudget.TryRetry())
+                    {
+                        if (timedOut || deadline.IsCancellationRequested)
+                        {
+                            throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
+                                $"The call to {destination.ClusterId}/{destination.Id} timed out after {(deadline.IsCancellationRequested ? cluster.Options.Timeout : cluster.Options.AttemptTimeout)}."), ex);
+                        }
+
+                        throw;
+                    }
+
+                    continue;
+                }
+
+                var (result, detail) = cluster.FailurePolicy.ClassifyStatus((int)response.StatusCode);
+                destination.Report(lease, result, detail);
+                if (result == CallResult.Failure && !last && idempotent && replayable
+                    && cluster.HasUntriedAvailable(tried) && cluster.RetryBudget.TryRetry())
+                {
+                    response.Dispose(); // a failure that is retried is never handed back
+                    continue;
+                }
+
+                return response;
+            }
+        }
+        finally
+        {
+            request.RequestUri = original;
+        }
+    }
+
+    private HttpResponseMessage NoDestination()
+    {
+        var retryAfter = cluster.RetryAfter();
+        if (!options.ReturnServiceUnavailable)
+        {
+            throw new NoDestinationAvailableException(cluster.Id, retryAfter);
+        }
+
+        var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)
+        {
+            Content = new StringContent($"No destination of '{cluster.Id}' is available."),
+        };
+        response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(Math.Ceiling(retryAfter.TotalSeconds)));
+        return response;
+    }
+
+    /// <summary>Buffers a small body of an idempotent call so that it can be sent again; says whether the call can be replayed.</summary>
+    private static async Task<bool> PrepareContentAsync(HttpRequestMessage request, bool idempotent, int maxAttempts, long maxBuffered, CancellationToken cancellationToken)
+    {
+        if (request.Content is null)
+        {
+            return true;
+        }
+
+        if (!idempotent || maxAttempts <= 1 || request.Content.Headers.ContentLength is not { } length || length > maxBuffered)
+        {
+            return false;
+        }
+
+        await request.Content.LoadIntoBufferAsync(maxBuffered, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+}

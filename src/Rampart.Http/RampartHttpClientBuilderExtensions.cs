@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Rampart.Health;
+using Rampart.Http;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds Rampart to an <see cref="HttpClient"/> built by <c>IHttpClientFactory</c>.</summary>
+public static class RampartHttpClientBuilderExtensions
+{
+    /// <summary>
+    /// Sends the client's calls (to its logical address, such as <c>http://catalog/items/1</c>) to the configured
+    /// destinations, with per-destination health, breakers, balancing and failover. Active probes run as a hosted service.
+    /// </summary>
+    public static IHttpClientBuilder AddRampart(this IHttpClientBuilder builder, Action<RampartClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure(builder.Name, configure);
+        return AddHandler(builder);
+    }
+
+    /// <summary>Like <see cref="AddRampart(IHttpClientBuilder, Action{RampartClientOptions})"/>, with the cluster bound from a configuration section (the same shape as a proxy cluster).</summary>
+    public static IHttpClientBuilder AddRampart(this IHttpClientBuilder builder, IConfiguration clusterSection)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(clusterSection);
+        builder.Services.Configure<RampartClientOptions>(builder.Name, o => clusterSection.Bind(o.Cluster));
+        return AddHandler(builder);
+    }
+
+    private static IHttpClientBuilder AddHandler(IHttpClientBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new ActiveHealthProber(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ActiveHealthProber>>()));
+        services.TryAddSingleton<RampartClientRegistry>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Hosting.IHostedService, RampartProberService>());
+        var name = builder.Name;
+        return builder.AddHttpMessageHandler(sp =>
+        {
+            var options = sp.GetRequiredService<IOptionsMonitor<RampartClientOptions>>().Get(name);
+            var cluster = sp.GetRequiredService<RampartClientRegistry>().GetOrCreate(name, options);
+            return new RampartHandler(cluster, options, sp.GetRequiredService<TimeProvider>());
+        });
+    }
+}
