@@ -5,7 +5,7 @@ using Rampart.Health;
 namespace Rampart.Http;
 
 /// <summary>One <see cref="ClusterState"/> per named client, for the application's lifetime (handlers come and go; the state stays).</summary>
-public sealed class RampartClientRegistry(ActiveHealthProber prober, TimeProvider timeProvider)
+public sealed class RampartClientRegistry(ActiveHealthProber prober, TimeProvider timeProvider, ClusterCatalog catalog)
 {
     private readonly ConcurrentDictionary<string, Lazy<ClusterState>> _clusters = new(StringComparer.Ordinal);
 
@@ -21,6 +21,7 @@ public sealed class RampartClientRegistry(ActiveHealthProber prober, TimeProvide
         return _clusters.GetOrAdd(name, n => new Lazy<ClusterState>(() =>
         {
             var cluster = new ClusterState(n, options.Cluster, timeProvider);
+            catalog.Add(cluster); // shown by the admin status and metrics when a Rampart proxy runs in the same process
             foreach (var destination in cluster.Destinations)
             {
                 prober.Track(destination);

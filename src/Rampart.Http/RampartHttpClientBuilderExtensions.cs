@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Rampart.Clusters;
 using Rampart.Health;
 using Rampart.Http;
 
@@ -36,6 +37,7 @@ public static class RampartHttpClientBuilderExtensions
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new ActiveHealthProber(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ActiveHealthProber>>()));
+        services.TryAddSingleton<ClusterCatalog>();
         services.TryAddSingleton<RampartClientRegistry>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Hosting.IHostedService, RampartProberService>());
         var name = builder.Name;

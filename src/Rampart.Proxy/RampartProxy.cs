@@ -22,7 +22,8 @@ public sealed class RampartProxy : IDisposable
     /// <param name="timeProvider">The clock.</param>
     /// <param name="loggerFactory">For transition and forwarding logs.</param>
     /// <param name="meterFactory">For <see cref="RampartMetrics"/>; no metrics when <see langword="null"/>.</param>
-    public RampartProxy(RampartOptions options, IHttpForwarder forwarder, ActiveHealthProber prober, TimeProvider timeProvider, ILoggerFactory loggerFactory, IMeterFactory? meterFactory = null)
+    /// <param name="catalog">The process's clusters, which the proxy's join; a catalog of its own when <see langword="null"/>.</param>
+    public RampartProxy(RampartOptions options, IHttpForwarder forwarder, ActiveHealthProber prober, TimeProvider timeProvider, ILoggerFactory loggerFactory, IMeterFactory? meterFactory = null, ClusterCatalog? catalog = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(forwarder);
@@ -35,7 +36,8 @@ public sealed class RampartProxy : IDisposable
         }
 
         Options = options;
-        var metrics = meterFactory is null ? null : new RampartMetrics(meterFactory, () => Clusters);
+        Catalog = catalog ?? new ClusterCatalog();
+        var metrics = meterFactory is null ? null : new RampartMetrics(meterFactory, () => Catalog.Clusters);
         Metrics = metrics;
         if (metrics is not null)
         {
@@ -47,6 +49,7 @@ public sealed class RampartProxy : IDisposable
         foreach (var (id, clusterOptions) in options.Clusters)
         {
             var cluster = new ClusterState(id, clusterOptions, timeProvider);
+            Catalog.Add(cluster);
             foreach (var destination in cluster.Destinations)
             {
                 destination.Changed += t =>
@@ -68,6 +71,9 @@ public sealed class RampartProxy : IDisposable
 
     /// <summary>Every cluster.</summary>
     public IReadOnlyList<ClusterState> Clusters { get; } = [];
+
+    /// <summary>Every cluster of the process (the proxy's and any Rampart HttpClient's), shown by status and metrics.</summary>
+    public ClusterCatalog Catalog { get; }
 
     /// <summary>The proxy's instruments, when it was given a meter factory.</summary>
     public RampartMetrics? Metrics { get; }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using Rampart.Clusters;
 using Rampart.Health;
 using Rampart.Proxy;
 using Rampart.Proxy.Configuration;
@@ -26,6 +27,7 @@ public static class RampartServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddHttpForwarder();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ClusterCatalog>();
         services.TryAddSingleton(_ =>
         {
             var options = RampartConfiguration.Load(configuration, out var errors);
@@ -38,7 +40,8 @@ public static class RampartServiceCollectionExtensions
             sp.GetRequiredService<ActiveHealthProber>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<IMeterFactory>()));
+            sp.GetRequiredService<IMeterFactory>(),
+            sp.GetRequiredService<ClusterCatalog>()));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RampartMetrics.MeterName).AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");
         services.AddHostedService(sp =>

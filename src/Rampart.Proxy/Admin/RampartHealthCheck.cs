@@ -9,7 +9,7 @@ internal sealed class RampartHealthCheck(RampartProxy proxy) : IHealthCheck
     {
         var data = new Dictionary<string, object>();
         var anyAvailable = false;
-        foreach (var cluster in proxy.Clusters)
+        foreach (var cluster in proxy.Clusters) // the proxy's own: its readiness
         {
             var available = cluster.Destinations.Count(d => d.IsAvailable);
             anyAvailable |= available > 0;

@@ -6,12 +6,12 @@ namespace Rampart.Proxy.Admin;
 /// <summary>The <c>GET /status</c> document (serialized camelCase). The top-level fields are DESIGN.md's contract; more are welcome.</summary>
 public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStatus> Clusters)
 {
-    /// <summary>Takes a snapshot of every cluster and destination.</summary>
+    /// <summary>Takes a snapshot of every cluster and destination of the process (the proxy's and any Rampart HttpClient's).</summary>
     public static StatusDocument From(RampartProxy proxy, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(proxy);
         ArgumentNullException.ThrowIfNull(time);
-        return new(time.GetUtcNow(), [.. proxy.Clusters.Select(ClusterStatus.From)]);
+        return new(time.GetUtcNow(), [.. proxy.Catalog.Clusters.Select(ClusterStatus.From)]);
     }
 }
 
