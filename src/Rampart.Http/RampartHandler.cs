@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Rampart.CircuitBreaking;
 using Rampart.Clusters;
+using Rampart.Diagnostics;
 using Rampart.Failover;
 using Rampart.Health;
 using Rampart.LoadBalancing;
@@ -17,7 +18,7 @@ namespace Rampart.Http;
 /// The state lives in a <see cref="ClusterState"/> owned by the client's registry, not in the handler,
 /// so <c>IHttpClientFactory</c> rotating its handlers neither resets health nor duplicates probes.
 /// </remarks>
-internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions options, TimeProvider time) : DelegatingHandler
+internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions options, TimeProvider time, RampartMetrics? metrics) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -44,6 +45,7 @@ internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions 
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
                 attempt.CancelAfter(cluster.Options.AttemptTimeout);
                 HttpResponseMessage response;
+                var started = time.GetTimestamp();
                 try
                 {
                     response = await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
@@ -53,11 +55,13 @@ internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions 
                     if (cancellationToken.IsCancellationRequested)
                     {
                         destination.Report(lease, CallResult.Ignored); // the caller gave up: never the destination's fault
+                        metrics?.RecordAttempt(destination, CallResult.Ignored, time.GetElapsedTime(started));
                         throw;
                     }
 
                     var timedOut = attempt.IsCancellationRequested;
                     destination.Report(lease, CallResult.Failure, timedOut ? "attempt timed out" : TransportErrors.Describe(ex));
+                    metrics?.RecordAttempt(destination, CallResult.Failure, time.GetElapsedTime(started));
                     var safe = (idempotent && replayable) || TransportErrors.NothingSent(ex);
                     if (last || !safe || deadline.IsCancellationRequested || !cluster.HasUntriedAvailable(tried) || !cluster.RetryBudget.TryRetry())
                     {
@@ -70,15 +74,18 @@ internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions 
                         throw;
                     }
 
+                    metrics?.RecordRetry(cluster.Id, "error");
                     continue;
                 }
 
                 var (result, detail) = cluster.FailurePolicy.ClassifyStatus((int)response.StatusCode);
                 destination.Report(lease, result, detail);
+                metrics?.RecordAttempt(destination, result, time.GetElapsedTime(started));
                 if (result == CallResult.Failure && !last && idempotent && replayable
                     && cluster.HasUntriedAvailable(tried) && cluster.RetryBudget.TryRetry())
                 {
                     response.Dispose(); // a failure that is retried is never handed back
+                    metrics?.RecordRetry(cluster.Id, "status");
                     continue;
                 }
 
@@ -94,6 +101,7 @@ internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions 
     private HttpResponseMessage NoDestination()
     {
         var retryAfter = cluster.RetryAfter();
+        metrics?.RecordNoDestination(cluster.Id);
         if (!options.ReturnServiceUnavailable)
         {
             throw new NoDestinationAvailableException(cluster.Id, retryAfter);

@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Rampart.Clusters;
+using Rampart.Diagnostics;
 using Rampart.Health;
 using Rampart.Http;
 
@@ -38,6 +40,8 @@ public static class RampartHttpClientBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new ActiveHealthProber(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ActiveHealthProber>>()));
         services.TryAddSingleton<ClusterCatalog>();
+        services.AddMetrics();
+        services.TryAddSingleton(sp => new RampartMetrics(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ClusterCatalog>()));
         services.TryAddSingleton<RampartClientRegistry>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Hosting.IHostedService, RampartProberService>());
         var name = builder.Name;
@@ -45,7 +49,7 @@ public static class RampartHttpClientBuilderExtensions
         {
             var options = sp.GetRequiredService<IOptionsMonitor<RampartClientOptions>>().Get(name);
             var cluster = sp.GetRequiredService<RampartClientRegistry>().GetOrCreate(name, options);
-            return new RampartHandler(cluster, options, sp.GetRequiredService<TimeProvider>());
+            return new RampartHandler(cluster, options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RampartMetrics>());
         });
     }
 }

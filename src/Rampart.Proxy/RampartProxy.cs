@@ -1,7 +1,7 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Rampart.Clusters;
 using Rampart.Health;
+using Rampart.Diagnostics;
 using Rampart.Proxy.Configuration;
 using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding;
@@ -21,9 +21,9 @@ public sealed class RampartProxy : IDisposable
     /// <param name="prober">The prober that will probe every destination.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="loggerFactory">For transition and forwarding logs.</param>
-    /// <param name="meterFactory">For <see cref="RampartMetrics"/>; no metrics when <see langword="null"/>.</param>
+    /// <param name="metrics">The process's instruments; no metrics when <see langword="null"/>.</param>
     /// <param name="catalog">The process's clusters, which the proxy's join; a catalog of its own when <see langword="null"/>.</param>
-    public RampartProxy(RampartOptions options, IHttpForwarder forwarder, ActiveHealthProber prober, TimeProvider timeProvider, ILoggerFactory loggerFactory, IMeterFactory? meterFactory = null, ClusterCatalog? catalog = null)
+    public RampartProxy(RampartOptions options, IHttpForwarder forwarder, ActiveHealthProber prober, TimeProvider timeProvider, ILoggerFactory loggerFactory, RampartMetrics? metrics = null, ClusterCatalog? catalog = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(forwarder);
@@ -37,7 +37,6 @@ public sealed class RampartProxy : IDisposable
 
         Options = options;
         Catalog = catalog ?? new ClusterCatalog();
-        var metrics = meterFactory is null ? null : new RampartMetrics(meterFactory, () => Catalog.Clusters);
         Metrics = metrics;
         if (metrics is not null)
         {

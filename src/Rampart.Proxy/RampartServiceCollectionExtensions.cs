@@ -7,7 +7,7 @@ using Rampart.Clusters;
 using Rampart.Health;
 using Rampart.Proxy;
 using Rampart.Proxy.Configuration;
-using Rampart.Proxy.Diagnostics;
+using Rampart.Diagnostics;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -28,6 +28,8 @@ public static class RampartServiceCollectionExtensions
         services.AddHttpForwarder();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ClusterCatalog>();
+        services.AddMetrics();
+        services.TryAddSingleton(sp => new RampartMetrics(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ClusterCatalog>()));
         services.TryAddSingleton(_ =>
         {
             var options = RampartConfiguration.Load(configuration, out var errors);
@@ -40,7 +42,7 @@ public static class RampartServiceCollectionExtensions
             sp.GetRequiredService<ActiveHealthProber>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<IMeterFactory>(),
+            sp.GetRequiredService<RampartMetrics>(),
             sp.GetRequiredService<ClusterCatalog>()));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RampartMetrics.MeterName).AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");

@@ -8,7 +8,7 @@ using Rampart.CircuitBreaking;
 using Rampart.Clusters;
 using Rampart.Failover;
 using Rampart.Health;
-using Rampart.Proxy.Diagnostics;
+using Rampart.Diagnostics;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Rampart.Proxy.Forwarding;

@@ -5,7 +5,7 @@ using Rampart.Clusters;
 using Rampart.Destinations;
 using Rampart.Health;
 
-namespace Rampart.Proxy.Diagnostics;
+namespace Rampart.Diagnostics;
 
 /// <summary>Every instrument Rampart publishes, on the meter <c>Rampart</c>. Tags are bounded: cluster and destination ids, states, outcomes; never a URL.</summary>
 /// <remarks>
@@ -28,11 +28,13 @@ public sealed class RampartMetrics
     private readonly Counter<long> _ejections;
     private readonly Histogram<double> _probeDuration;
 
-    /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>; gauges read <paramref name="clusters"/> when collected.</summary>
-    public RampartMetrics(IMeterFactory meterFactory, Func<IReadOnlyList<ClusterState>> clusters)
+    /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>; gauges read the clusters of <paramref name="catalog"/> when collected.</summary>
+    /// <remarks>One per process (a DI singleton): the proxy and the HttpClient handlers share it.</remarks>
+    public RampartMetrics(IMeterFactory meterFactory, ClusterCatalog catalog)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        ArgumentNullException.ThrowIfNull(clusters);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var clusters = () => catalog.Clusters;
         var meter = meterFactory.Create(MeterName);
         _requests = meter.CreateCounter<long>("rampart.requests", "{attempt}", "Attempts sent to destinations, by outcome (success, failure, ignored).");
         _attemptDuration = meter.CreateHistogram<double>("rampart.attempt.duration", "s", "How long each attempt took, until its response headers or its failure.");
