@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Whole-proxy load run on this machine, loopback only, bounded, stops everything it started (by PID).
+# Measures in the same run, rounds interleaved: the backend directly, Rampart, a bare YARP config proxy,
+# and nginx and HAProxy when installed (apt-get install -y wrk nginx haproxy).
+# Usage: bench/load/run.sh [ROUNDS=3] [SECONDS=10] [CONNECTIONS=64]
+set -euo pipefail
+rounds=${1:-3}; seconds=${2:-10}; connections=${3:-64}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d /tmp/rampart-load.XXXXXX)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+
+echo "building (Release)…"
+for p in bench/load/Backend bench/load/YarpProxy src/Rampart.Host; do
+  dotnet build -c Release "$root/$p" -o "$work/$(basename "$p")" >/dev/null
+done
+
+backend_ports=(9201 9202 9203)
+for port in "${backend_ports[@]}"; do
+  dotnet "$work/Backend/Backend.dll" "$port" & pids+=($!)
+done
+
+declare -A url
+url[direct]=http://127.0.0.1:9201/
+
+cat > "$work/rampart.json" <<JSON
+{ "Rampart": { "Listen": [ "http://127.0.0.1:8101" ], "Admin": { "Listen": "" },
+  "Routes": [ { "Id": "all", "Cluster": "web" } ],
+  "Clusters": { "web": { "LoadBalancing": "RoundRobin",
+    "Destinations": { "a": { "Address": "http://127.0.0.1:9201" }, "b": { "Address": "http://127.0.0.1:9202" }, "c": { "Address": "http://127.0.0.1:9203" } },
+    "HealthCheck": { "Active": { "Enabled": true, "Path": "/health", "Interval": "00:00:01", "Timeout": "00:00:00.500" },
+                     "Passive": { "Enabled": true } } } } },
+  "Logging": { "LogLevel": { "Default": "Warning" } } }
+JSON
+(cd "$work" && exec dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart.json" >"$work/rampart.log" 2>&1) & pids+=($!)
+url[rampart]=http://127.0.0.1:8101/
+
+dotnet "$work/YarpProxy/YarpProxy.dll" 8102 "${backend_ports[@]}" & pids+=($!)
+url[yarp]=http://127.0.0.1:8102/
+
+if command -v nginx >/dev/null; then
+  mkdir -p "$work/nginx"
+  cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream web { server 127.0.0.1:9201; server 127.0.0.1:9202; server 127.0.0.1:9203; keepalive 128; }
+  server {
+    listen 127.0.0.1:8103;
+    location / { proxy_pass http://web; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_next_upstream error timeout http_500 http_502 http_503 http_504; }
+  }
+}
+CONF
+  nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' & pids+=($!)
+  url[nginx]=http://127.0.0.1:8103/
+fi
+
+if command -v haproxy >/dev/null; then
+  cat > "$work/haproxy.cfg" <<CONF
+global
+  nbthread 2
+  maxconn 8192
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+  retries 2
+  option redispatch
+frontend fe
+  bind 127.0.0.1:8104
+  default_backend be
+backend be
+  balance roundrobin
+  http-reuse always
+  option httpchk GET /health
+  server a 127.0.0.1:9201 check inter 1s
+  server b 127.0.0.1:9202 check inter 1s
+  server c 127.0.0.1:9203 check inter 1s
+CONF
+  haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 & pids+=($!)
+  url[haproxy]=http://127.0.0.1:8104/
+fi
+
+targets=(direct rampart yarp)
+[ -n "${url[nginx]:-}" ] && targets+=(nginx)
+[ -n "${url[haproxy]:-}" ] && targets+=(haproxy)
+
+echo "waiting for every listener…"
+for t in "${targets[@]}"; do
+  for _ in $(seq 1 100); do curl -fs -o /dev/null "${url[$t]}" && break; sleep 0.2; done
+  curl -fs -o /dev/null "${url[$t]}" || { echo "$t does not answer at ${url[$t]}" >&2; exit 1; }
+done
+
+echo "warming up…"
+for t in "${targets[@]}"; do wrk -t2 -c"$connections" -d3s "${url[$t]}" >/dev/null; done
+
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else { sub(/s$/,"",v); print v*1000 } }'; }
+results="$work/results.tsv"
+for round in $(seq 1 "$rounds"); do
+  for t in "${targets[@]}"; do
+    out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "${url[$t]}")
+    rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
+    p50=$(to_ms "$(echo "$out" | awk '$1 == "50%" { print $2 }')")
+    p99=$(to_ms "$(echo "$out" | awk '$1 == "99%" { print $2 }')")
+    errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ { print }' | tr '\n' ' ')
+    printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$rps" "$p50" "$p99" "$errors" >> "$results"
+    printf 'round %d %-8s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms %s\n' "$round" "$t" "$rps" "$p50" "$p99" "$errors"
+  done
+done
+
+echo
+echo "medians over $rounds rounds ($(nproc) cores, wrk -t2 -c$connections -d${seconds}s, $(date -u +%Y-%m-%d)):"
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+declare -A med_rps med_p50 med_p99
+for t in "${targets[@]}"; do
+  med_rps[$t]=$(awk -F'\t' -v t="$t" '$1 == t { print $2 }' "$results" | median)
+  med_p50[$t]=$(awk -F'\t' -v t="$t" '$1 == t { print $3 }' "$results" | median)
+  med_p99[$t]=$(awk -F'\t' -v t="$t" '$1 == t { print $4 }' "$results" | median)
+done
+printf '| %-8s | %10s | %8s | %8s | %8s | %8s |\n' target "req/s" "p50 ms" "p99 ms" "× YARP" "× nginx"
+printf '| %-8s | %10s | %8s | %8s | %8s | %8s |\n' -------- ---------- -------- -------- -------- --------
+for t in "${targets[@]}"; do
+  vs_yarp=$(awk -v a="${med_rps[$t]}" -v b="${med_rps[yarp]}" 'BEGIN { printf "%.2f", a / b }')
+  vs_nginx=$( [ -n "${med_rps[nginx]:-}" ] && awk -v a="${med_rps[$t]}" -v b="${med_rps[nginx]}" 'BEGIN { printf "%.2f", a / b }' || echo "-")
+  printf '| %-8s | %10.0f | %8.2f | %8.2f | %8s | %8s |\n' "$t" "${med_rps[$t]}" "${med_p50[$t]}" "${med_p99[$t]}" "$vs_yarp" "$vs_nginx"
+done
