@@ -60,7 +60,8 @@ internal static partial class RampartCommand
             return InvalidConfiguration;
         }
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. rest] });
+        // The slim builder: what a proxy needs, nothing it does not (measured: the full builder costs throughput).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [.. rest] });
         if (!TryAddConfigFile(builder.Configuration, path, rest, out var problem))
         {
             await error.WriteLineAsync(problem);
@@ -87,6 +88,7 @@ internal static partial class RampartCommand
             return Ok;
         }
 
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls([.. options.Listen]);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
