@@ -101,6 +101,8 @@ internal static partial class RampartCommand
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Services.AddRampart(builder.Configuration);
+        // SIGTERM/Ctrl+C: stop accepting, let in-flight requests finish up to this, stop probes, exit 0.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         await using var app = builder.Build();
         app.MapRampart();
         await app.StartAsync();

@@ -69,6 +69,11 @@ public static class RampartConfiguration
             CheckUrl(options.Listen[i], $"{root}:Listen:{i}", errors);
         }
 
+        if (options.ShutdownTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{root}:ShutdownTimeout must be positive (was {options.ShutdownTimeout})");
+        }
+
         ValidateAdmin(options.Admin, errors);
         if (options.Routes.Count == 0)
         {

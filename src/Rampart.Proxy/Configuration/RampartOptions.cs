@@ -11,6 +11,12 @@ public sealed class RampartOptions
     /// <summary>The proxy's listen URLs (used by the <c>rampart</c> executable). Default <c>http://127.0.0.1:8080</c>.</summary>
     public IList<string> Listen { get; } = [];
 
+    /// <summary>
+    /// On SIGTERM or Ctrl+C, how long in-flight requests may take to finish after the listeners stop accepting.
+    /// Default 30 s; positive.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The admin listener.</summary>
     public AdminOptions Admin { get; set; } = new();
 

@@ -26,6 +26,9 @@ public enum BackendMode
     /// <summary>Reads the request, then resets the connection without answering.</summary>
     Reset,
 
+    /// <summary>Answers like <see cref="Ok"/>, after 1.5 s.</summary>
+    Slow,
+
     /// <summary>Sends the headers and part of the body (Content-Length promises more), then resets the connection.</summary>
     ResetMidBody,
 }
@@ -140,6 +143,14 @@ public sealed class TestBackend : IAsyncDisposable
             case BackendMode.Error:
                 context.Response.StatusCode = 500;
                 await context.Response.WriteAsync("failing");
+                break;
+            case BackendMode.Slow:
+                if (!context.Request.Path.StartsWithSegments("/health"))
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1.5));
+                }
+
+                await context.Response.WriteAsync($"ok from {Name}");
                 break;
             case BackendMode.WrongBody:
                 await context.Response.WriteAsync("nope");
