@@ -17,7 +17,7 @@ public static class RampartAdminEndpointRouteBuilderExtensions
     });
 
     /// <summary>
-    /// Maps <c>GET /</c> (the live dashboard), <c>GET /status</c>, <c>GET /healthz</c> and <c>POST /destinations/{cluster}/{id}/isolate|reset</c>.
+    /// Maps <c>GET /</c> (the live dashboard), <c>GET /status</c>, <c>GET /healthz</c> and <c>POST /destinations/{cluster}/{id}/isolate|reset|drain</c>.
     /// When <c>Rampart:Admin:Token</c> is set, every one of them needs <c>Authorization: Bearer TOKEN</c> (else 401).
     /// </summary>
     public static IEndpointRouteBuilder MapRampartAdmin(this IEndpointRouteBuilder endpoints)
@@ -57,8 +57,11 @@ public static class RampartAdminEndpointRouteBuilderExtensions
                 case "reset":
                     destination.Reset("reset by admin");
                     break;
+                case "drain":
+                    destination.Drain("drained by admin");
+                    break;
                 default:
-                    return Results.NotFound(new { error = $"unknown action '{action}' (isolate, reset)" });
+                    return Results.NotFound(new { error = $"unknown action '{action}' (isolate, reset, drain)" });
             }
 
             return Results.Json(DestinationStatus.From(destination));

@@ -9,6 +9,7 @@ public sealed partial class DestinationState
 {
     private const int JournalCapacity = 32;
     private readonly Queue<DestinationTransition> _journal = new(JournalCapacity);
+    private bool _draining; // guarded by _lock
 
     /// <summary>What active probes say.</summary>
     public ActiveHealthState ActiveHealth
@@ -138,13 +139,36 @@ public sealed partial class DestinationState
         return true;
     }
 
-    /// <summary>Clears passive ejection and closes the breaker, whatever their state (an operator's reset).</summary>
+    /// <summary>Stops sending new requests to this destination; requests in flight finish. <see cref="Reset(string)"/> ends it.</summary>
     /// <param name="reason">Why, for the journal.</param>
-    public void Reset(string reason)
+    public void Drain(string reason)
     {
         DestinationTransition? transition = null;
         lock (_lock)
         {
+            if (!_draining)
+            {
+                _draining = true;
+                transition = Record_NeedsLock(HealthSignal.Admin, "Serving", "Draining", reason);
+            }
+        }
+
+        Publish(transition);
+    }
+
+    /// <summary>Ends draining, clears passive ejection and closes the breaker, whatever their state (an operator's reset).</summary>
+    /// <param name="reason">Why, for the journal.</param>
+    public void Reset(string reason)
+    {
+        DestinationTransition? transition = null, undrained = null;
+        lock (_lock)
+        {
+            if (_draining)
+            {
+                _draining = false;
+                undrained = Record_NeedsLock(HealthSignal.Admin, "Draining", "Serving", reason);
+            }
+
             var from = _passive.State;
             if (from != PassiveHealthState.Healthy)
             {
@@ -158,6 +182,7 @@ public sealed partial class DestinationState
             }
         }
 
+        Publish(undrained);
         Publish(transition);
         Breaker.Reset(reason);
     }
@@ -268,6 +293,11 @@ public sealed partial class DestinationState
         if (_passive.State == PassiveHealthState.Ejected)
         {
             exclusions |= Ejected;
+        }
+
+        if (_draining)
+        {
+            exclusions |= Draining;
         }
 
         return exclusions;

@@ -25,6 +25,7 @@ public sealed partial class DestinationState
     private const int ActiveUnhealthy = 1;
     private const int Ejected = 2;
     private const int AwaitingFirstProbe = 4;
+    private const int Draining = 8;
 
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
@@ -123,6 +124,9 @@ public sealed partial class DestinationState
             return Breaker.IsAdmitting;
         }
     }
+
+    /// <summary>Whether an operator is draining this destination: no new requests; those in flight finish.</summary>
+    public bool IsDraining => (Volatile.Read(ref _exclusions) & Draining) != 0;
 
     /// <summary>Requests admitted and not yet reported.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);

@@ -11,4 +11,7 @@ public enum HealthSignal
 
     /// <summary>The circuit breaker.</summary>
     Circuit = 2,
+
+    /// <summary>An operator's action, such as draining.</summary>
+    Admin = 3,
 }

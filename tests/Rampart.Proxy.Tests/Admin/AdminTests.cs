@@ -151,6 +151,47 @@ public sealed class AdminTests
         Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
     }
 
+    [Fact]
+    public async Task Drain_InFlightFinish_NoNewRequests_VisibleInStatus_ResetServesAgain()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 2, settings: new Dictionary<string, string?>
+        {
+            ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
+        });
+        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
+        using var client = new HttpClient { BaseAddress = admin.Address };
+        f.Backends[0].Mode = BackendMode.Slow;
+        f.Backends[0].ExpectRequest();
+        var inFlight = Task.Run(async () =>
+        {
+            // Round robin: one of the first two requests lands on b0 and takes 1.5 s.
+            using var first = await f.Client.GetAsync("/a");
+            using var second = await f.Client.GetAsync("/b");
+            return (await first.Content.ReadAsStringAsync(), await second.Content.ReadAsStringAsync());
+        });
+        await f.Backends[0].RequestArrived.WaitAsync(Wait.Generous);
+
+        using var drained = await client.PostAsync("/destinations/web/b0/drain", null);
+        var status = await GetStatusAsync(client);
+        var load = new Load(f.Client);
+        await load.RunAsync(20, workers: 1);
+        var (a, b) = await inFlight;
+
+        Assert.Equal(HttpStatusCode.OK, drained.StatusCode);
+        Assert.True(Destination(status, "b0").GetProperty("draining").GetBoolean());
+        Assert.False(Destination(status, "b0").GetProperty("available").GetBoolean());
+        Assert.Contains("ok from b0", new[] { a, b });                  // the request in flight finished
+        Assert.Equal(0, load.ServedBy.GetValueOrDefault("b0"));        // nothing new went to b0
+        Assert.Empty(load.Errors);
+        Assert.Contains(f.Destination(0).GetTransitions(), t => t.Reason == "drained by admin" && t.To == "Draining");
+
+        using var reset = await client.PostAsync("/destinations/web/b0/reset", null);
+        f.Backends[0].Mode = BackendMode.Ok;
+        var after = new Load(f.Client);
+        await after.RunAsync(10, workers: 1);
+        Assert.Equal(5, after.ServedBy.GetValueOrDefault("b0"));
+    }
+
     private static async Task<JsonElement> GetStatusAsync(HttpClient client)
     {
         using var response = await client.GetAsync("/status");
