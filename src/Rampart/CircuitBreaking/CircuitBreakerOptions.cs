@@ -9,6 +9,13 @@ namespace Rampart.CircuitBreaking;
 /// </remarks>
 public sealed class CircuitBreakerOptions
 {
+    /// <summary>
+    /// Whether a destination's open breaker blocks its traffic. Default <see langword="true"/>; <see langword="false"/> is shadow
+    /// mode for a <see cref="Destinations.DestinationState"/>: the breaker runs, its transitions are journaled ("not enforced"),
+    /// counted and shown, but requests still go through. A <see cref="CircuitBreaker"/> used on its own always enforces.
+    /// </summary>
+    public bool Enforce { get; set; } = true;
+
     /// <summary>Consecutive failures that open the breaker. Default 5; 0 turns this policy off; otherwise at least 1.</summary>
     public int ConsecutiveFailures { get; set; } = 5;
 

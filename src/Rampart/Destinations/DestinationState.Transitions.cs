@@ -208,7 +208,7 @@ public sealed partial class DestinationState
 
             var duration = _passive.Eject_NeedsLock();
             transition = Record_NeedsLock(HealthSignal.Passive, from.ToString(), nameof(PassiveHealthState.Ejected),
-                string.Create(CultureInfo.InvariantCulture, $"ejected for {duration} ({Ordinal(_passive.Ejections)} ejection): {why}"));
+                string.Create(CultureInfo.InvariantCulture, $"ejected for {duration} ({Ordinal(_passive.Ejections)} ejection): {why}{Shadow(_health.Passive.Enforce)}"));
         }
 
         Publish(transition);
@@ -257,7 +257,7 @@ public sealed partial class DestinationState
         DestinationTransition transition;
         lock (_lock)
         {
-            transition = Record_NeedsLock(HealthSignal.Circuit, change.From.ToString(), change.To.ToString(), change.Reason);
+            transition = Record_NeedsLock(HealthSignal.Circuit, change.From.ToString(), change.To.ToString(), change.Reason + Shadow(_enforceBreaker));
         }
 
         Publish(transition);
@@ -290,7 +290,7 @@ public sealed partial class DestinationState
             exclusions |= AwaitingFirstProbe;
         }
 
-        if (_passive.State == PassiveHealthState.Ejected)
+        if (_passive.State == PassiveHealthState.Ejected && _health.Passive.Enforce)
         {
             exclusions |= Ejected;
         }
@@ -310,6 +310,8 @@ public sealed partial class DestinationState
             Changed?.Invoke(transition);
         }
     }
+
+    private static string Shadow(bool enforced) => enforced ? "" : " (shadow mode: not enforced)";
 
     private static string Ordinal(int n) => n switch
     {

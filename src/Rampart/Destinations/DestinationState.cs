@@ -33,6 +33,7 @@ public sealed partial class DestinationState
     private readonly ActiveHealthPolicy _active;
     private readonly PassiveHealthPolicy _passive;
     private readonly EjectionBudget _budget;
+    private readonly bool _enforceBreaker;
     private long _generation = 1;
     private int _exclusions;
     private int _inFlight;
@@ -79,6 +80,7 @@ public sealed partial class DestinationState
         _active = new ActiveHealthPolicy(health.Active);
         _passive = new PassiveHealthPolicy(health.Passive, _time);
         Breaker = new CircuitBreaker(circuitBreaker, _time);
+        _enforceBreaker = circuitBreaker.Enforce;
         Breaker.StateChanged += OnBreakerChanged;
         _exclusions = ExclusionsNow_NeedsLock();
         _budget.AddDestination();
@@ -121,7 +123,7 @@ public sealed partial class DestinationState
                 return false;
             }
 
-            return Breaker.IsAdmitting;
+            return Breaker.IsAdmitting || !_enforceBreaker;
         }
     }
 
@@ -145,7 +147,8 @@ public sealed partial class DestinationState
     /// <returns><see langword="true"/> when the destination is available and its breaker admitted the request.</returns>
     public bool TryAcquire(out DestinationLease lease)
     {
-        if (!IsAvailable || !Breaker.TryAcquire(out var permit))
+        CircuitPermit permit = default;
+        if (!IsAvailable || (!Breaker.TryAcquire(out permit) && _enforceBreaker))
         {
             lease = default;
             return false;
@@ -210,6 +213,11 @@ public sealed partial class DestinationState
         if (!current || result == CallResult.Ignored || !_health.Passive.Enabled)
         {
             return;
+        }
+
+        if (!_health.Passive.Enforce)
+        {
+            EndEjectionIfDue(); // in shadow mode nothing else asks (availability ignores the ejection)
         }
 
         if (result == CallResult.Success)

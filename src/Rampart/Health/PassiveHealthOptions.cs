@@ -12,6 +12,12 @@ public sealed class PassiveHealthOptions
     /// <summary>Whether traffic outcomes may eject a destination. Default <see langword="true"/>.</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// Whether an ejection takes the destination out of rotation. Default <see langword="true"/>; <see langword="false"/> is
+    /// shadow mode: ejections are computed, journaled ("not enforced"), counted and shown, but traffic is not blocked.
+    /// </summary>
+    public bool Enforce { get; set; } = true;
+
     /// <summary>Consecutive failures that eject a destination. Default 5; 0 turns this rule off; otherwise at least 1.</summary>
     public int ConsecutiveFailures { get; set; } = 5;
 

@@ -192,6 +192,35 @@ public sealed class AdminTests
         Assert.Equal(5, after.ServedBy.GetValueOrDefault("b0"));
     }
 
+    [Fact]
+    public async Task ShadowMode_FailingDestinationKeepsTraffic_WhileStatusShowsWhatWouldHaveHappened()
+    {
+        await using var f = await ProxyFixture.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
+            ["Rampart:Clusters:web:HealthCheck:Passive:Enforce"] = "false",
+            ["Rampart:Clusters:web:CircuitBreaker:Enforce"] = "false",
+        });
+        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
+        using var client = new HttpClient { BaseAddress = admin.Address };
+        f.Backends[0].Mode = BackendMode.Error;
+
+        await new Load(f.Client).RunAsync(60, workers: 1);
+        var before = f.Backends[0].Requests;
+        var load = new Load(f.Client);
+        await load.RunAsync(60, workers: 1);
+        var b0 = Destination(await GetStatusAsync(client), "b0");
+
+        Assert.True(f.Backends[0].Requests - before >= 15, "the failing destination stopped receiving traffic");
+        Assert.Empty(load.Errors);                                       // failover still keeps the 500s from clients
+        Assert.Equal("Ejected", b0.GetProperty("passiveHealth").GetString());
+        Assert.NotEqual("Closed", b0.GetProperty("circuitState").GetString()); // Open, or Half-Open on a trial
+        Assert.True(b0.GetProperty("available").GetBoolean());
+        var reasons = b0.GetProperty("transitions").EnumerateArray().Select(t => t.GetProperty("reason").GetString()!).ToList();
+        Assert.Contains(reasons, r => r.StartsWith("ejected for", StringComparison.Ordinal) && r.EndsWith("(shadow mode: not enforced)", StringComparison.Ordinal));
+        Assert.Contains(reasons, r => r.StartsWith("5 consecutive failures", StringComparison.Ordinal) && r.EndsWith("(shadow mode: not enforced)", StringComparison.Ordinal));
+    }
+
     private static async Task<JsonElement> GetStatusAsync(HttpClient client)
     {
         using var response = await client.GetAsync("/status");
