@@ -32,6 +32,12 @@ public sealed class ClusterOptions
     public string FailureStatusCodes { get; set; } = "500,502-504";
 
     /// <summary>
+    /// A destination coming back (recovered, reset or newly added) ramps its share of picks up linearly over this window
+    /// instead of jumping to a full share, under every load-balancing policy. Default 0 (off); at least 0.
+    /// </summary>
+    public TimeSpan SlowStartWindow { get; set; }
+
+    /// <summary>
     /// When fewer than this share of destinations are available, spread load over all of them instead of failing fast
     /// (Envoy's panic threshold). Default 0 (off: fail fast with 503); 0 to 1.
     /// </summary>
@@ -59,6 +65,7 @@ public sealed class ClusterOptions
         errors.Check(AttemptTimeout > TimeSpan.Zero, nameof(AttemptTimeout), "must be positive", AttemptTimeout);
         errors.Check(Timeout >= AttemptTimeout, nameof(Timeout), "must be at least AttemptTimeout", Timeout);
         errors.Check(StatusCodeSet.TryParse(FailureStatusCodes, out _), nameof(FailureStatusCodes), "must be status codes or ranges within 100-999, such as \"500,502-504\"", FailureStatusCodes);
+        errors.Check(SlowStartWindow >= TimeSpan.Zero, nameof(SlowStartWindow), "must be 0 (off) or positive", SlowStartWindow);
         errors.Check(PanicThreshold is >= 0 and <= 1, nameof(PanicThreshold), "must be between 0 (off) and 1", PanicThreshold);
         return errors.Errors;
     }

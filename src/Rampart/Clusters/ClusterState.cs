@@ -35,7 +35,7 @@ public sealed class ClusterState
         RetryBudget = new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, time);
         FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
         _destinations = [.. options.Destinations.Select(d => new DestinationState(
-            id, d.Key, new Uri(d.Value.Address), options.HealthCheck, options.CircuitBreaker, EjectionBudget, time))];
+            id, d.Key, new Uri(d.Value.Address), options.HealthCheck, options.CircuitBreaker, EjectionBudget, time, options.SlowStartWindow))];
     }
 
     /// <summary>The cluster's id.</summary>

@@ -267,7 +267,14 @@ public sealed partial class DestinationState
     private DestinationTransition Record_NeedsLock(HealthSignal signal, string from, string to, string reason)
     {
         var transition = new DestinationTransition(_time.GetUtcNow(), signal, from, to, reason, _generation + 1);
-        Volatile.Write(ref _exclusions, ExclusionsNow_NeedsLock());
+        var wasExcluded = _exclusions != 0 || (signal == HealthSignal.Circuit && from is "Open" or "HalfOpen" or "Isolated");
+        var exclusions = ExclusionsNow_NeedsLock();
+        Volatile.Write(ref _exclusions, exclusions);
+        if (wasExcluded && exclusions == 0 && (signal != HealthSignal.Circuit || to == "Closed"))
+        {
+            StartSlowStart(); // coming back: recovered, un-ejected, closed or reset
+        }
+
         Volatile.Write(ref _generation, _generation + 1);
         if (_journal.Count == JournalCapacity)
         {
@@ -276,6 +283,15 @@ public sealed partial class DestinationState
 
         _journal.Enqueue(transition);
         return transition;
+    }
+
+    private void StartSlowStart()
+    {
+        if (_slowStartTicks > 0)
+        {
+            Volatile.Write(ref _slowStartCredit, 0);
+            Volatile.Write(ref _slowStartSince, Math.Max(1, _time.GetTimestamp()));
+        }
     }
 
     private int ExclusionsNow_NeedsLock()

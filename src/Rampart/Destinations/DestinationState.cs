@@ -34,6 +34,9 @@ public sealed partial class DestinationState
     private readonly PassiveHealthPolicy _passive;
     private readonly EjectionBudget _budget;
     private readonly bool _enforceBreaker;
+    private readonly long _slowStartTicks;
+    private long _slowStartSince;   // timestamp the current ramp began; 0 when not ramping
+    private long _slowStartCredit;  // thousandths of a pick earned while ramping
     private long _generation = 1;
     private int _exclusions;
     private int _inFlight;
@@ -49,6 +52,7 @@ public sealed partial class DestinationState
     /// <param name="circuitBreaker">Circuit breaker options (validated and copied).</param>
     /// <param name="ejectionBudget">The cluster's cap on passive ejections, shared by its destinations.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="slowStartWindow">How long a destination coming back ramps up its share of picks; zero for off.</param>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public DestinationState(
         string clusterId,
@@ -57,7 +61,8 @@ public sealed partial class DestinationState
         HealthCheckOptions health,
         CircuitBreakerOptions circuitBreaker,
         EjectionBudget ejectionBudget,
-        TimeProvider? timeProvider = null)
+        TimeProvider? timeProvider = null,
+        TimeSpan slowStartWindow = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(clusterId);
         ArgumentException.ThrowIfNullOrEmpty(id);
@@ -84,6 +89,8 @@ public sealed partial class DestinationState
         Breaker.StateChanged += OnBreakerChanged;
         _exclusions = ExclusionsNow_NeedsLock();
         _budget.AddDestination();
+        _slowStartTicks = TimestampMath.ToTimestampTicks(slowStartWindow, _time.TimestampFrequency);
+        StartSlowStart(); // newly added: ramps up too
     }
 
     /// <summary>Raised after every change of any signal, outside the destination's lock.</summary>
@@ -129,6 +136,47 @@ public sealed partial class DestinationState
 
     /// <summary>Whether an operator is draining this destination: no new requests; those in flight finish.</summary>
     public bool IsDraining => (Volatile.Read(ref _exclusions) & Draining) != 0;
+
+    /// <summary>The share of a full pick this destination takes now: below 1 while it ramps up after coming back (slow start).</summary>
+    public double SlowStartWeight
+    {
+        get
+        {
+            var since = Volatile.Read(ref _slowStartSince);
+            if (since == 0)
+            {
+                return 1;
+            }
+
+            var elapsed = _time.GetTimestamp() - since;
+            if (elapsed >= _slowStartTicks)
+            {
+                Volatile.Write(ref _slowStartSince, 0); // the ramp is over: back to the clock-free path
+                return 1;
+            }
+
+            return (double)elapsed / _slowStartTicks;
+        }
+    }
+
+    /// <summary>Whether a pick that landed here should be taken: always, unless ramping, when picks are taken in proportion to the weight.</summary>
+    /// <remarks>Deterministic: each landing earns the weight in credit and a pick costs one credit. Lock-free; reads the clock only while ramping.</remarks>
+    public bool TakeSlowStartTurn()
+    {
+        if (Volatile.Read(ref _slowStartSince) == 0)
+        {
+            return true;
+        }
+
+        var credit = Interlocked.Add(ref _slowStartCredit, (long)(SlowStartWeight * 1000));
+        if (credit < 1000)
+        {
+            return false;
+        }
+
+        Interlocked.Add(ref _slowStartCredit, -1000);
+        return true;
+    }
 
     /// <summary>Requests admitted and not yet reported.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);

@@ -115,20 +115,29 @@ public sealed class LeastRequestsPolicy : ILoadBalancingPolicy
 internal static class Scan
 {
     public static bool Eligible(ReadOnlySpan<DestinationState> destinations, in TriedDestinations tried, int index) =>
-        !tried.Contains(index) && destinations[index].IsAvailable;
+        !tried.Contains(index) && destinations[index].IsAvailable && destinations[index].TakeSlowStartTurn();
 
+    /// <summary>The first eligible destination from <paramref name="start"/>; if slow start turned every one down, the first available.</summary>
     public static int FirstEligible(ReadOnlySpan<DestinationState> destinations, in TriedDestinations tried, int start)
     {
         var n = destinations.Length;
+        var fallback = -1;
         for (var i = 0; i < n; i++)
         {
             var index = start + i < n ? start + i : start + i - n;
-            if (Eligible(destinations, tried, index))
+            if (tried.Contains(index) || !destinations[index].IsAvailable)
+            {
+                continue;
+            }
+
+            if (destinations[index].TakeSlowStartTurn())
             {
                 return index;
             }
+
+            fallback = fallback < 0 ? index : fallback;
         }
 
-        return -1;
+        return fallback;
     }
 }

@@ -122,4 +122,65 @@ public sealed class ClusterStateTests
         Assert.Contains("web:Destinations must have at least one destination", ex.Message, StringComparison.Ordinal);
         Assert.Contains("web:Retry:MaxAttempts must be between 1 and 10 (was 0)", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void SlowStart_ARecoveringDestinationsShareGrowsOverTheWindow()
+    {
+        var cluster = Cluster(2, o =>
+        {
+            o.SlowStartWindow = TimeSpan.FromSeconds(10);
+            o.HealthCheck.Passive.ConsecutiveFailures = 1;
+            o.HealthCheck.Passive.BaseEjectionTime = TimeSpan.FromSeconds(5);
+            o.CircuitBreaker.ConsecutiveFailures = 1000;
+        });
+        _time.Advance(TimeSpan.FromSeconds(10));                  // past the start-up ramp
+        var back = cluster.Destinations[1];
+        Assert.True(back.TryAcquire(out var lease));
+        back.Report(lease, CallResult.Failure, "502");           // ejected for 5 s
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(back.IsAvailable);                            // back, on probation: the ramp starts
+
+        double Share(int picks)
+        {
+            var mine = 0;
+            for (var i = 0; i < picks; i++)
+            {
+                var tried = default(TriedDestinations);
+                Assert.True(cluster.TryAcquire(ref tried, out var l));
+                mine += l.Destination == back ? 1 : 0;
+                l.Destination.Report(l, CallResult.Ignored);
+            }
+
+            return (double)mine / picks;
+        }
+
+        var atStart = Share(300);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        var halfway = Share(300);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        var after = Share(300);
+
+        Assert.InRange(atStart, 0, 0.05);
+        Assert.InRange(halfway, 0.25, 0.42);                      // weight 0.5 against 1: about a third
+        Assert.InRange(after, 0.49, 0.51);                        // a full share again
+    }
+
+    [Fact]
+    public void SlowStart_Off_ARecoveredDestinationGetsAFullShareAtOnce()
+    {
+        var cluster = Cluster(2, o => o.HealthCheck.Passive.ConsecutiveFailures = 1);
+        var back = cluster.Destinations[1];
+        Assert.True(back.TryAcquire(out var lease));
+        back.Report(lease, CallResult.Failure, "502");
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, back.SlowStartWeight);
+        var picks = Enumerable.Range(0, 100).Select(_ =>
+        {
+            var tried = default(TriedDestinations);
+            Assert.True(cluster.TryAcquire(ref tried, out var l));
+            l.Destination.Report(l, CallResult.Ignored);
+            return l.Destination;
+        }).Count(d => d == back);
+        Assert.Equal(50, picks);
+    }
 }
