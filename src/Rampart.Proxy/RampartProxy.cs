@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Rampart.Clusters;
-using Rampart.Health;
 using Rampart.Diagnostics;
+using Rampart.Health;
 using Rampart.Proxy.Configuration;
 using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding;

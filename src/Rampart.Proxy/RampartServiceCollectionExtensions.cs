@@ -4,10 +4,10 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Rampart.Clusters;
+using Rampart.Diagnostics;
 using Rampart.Health;
 using Rampart.Proxy;
 using Rampart.Proxy.Configuration;
-using Rampart.Diagnostics;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Microsoft.Extensions.DependencyInjection;

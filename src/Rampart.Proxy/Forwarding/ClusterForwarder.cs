@@ -6,9 +6,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Rampart.CircuitBreaking;
 using Rampart.Clusters;
+using Rampart.Diagnostics;
 using Rampart.Failover;
 using Rampart.Health;
-using Rampart.Diagnostics;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Rampart.Proxy.Forwarding;
