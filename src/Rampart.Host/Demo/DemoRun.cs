@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Rampart.Destinations;
 using Rampart.Proxy;
 
@@ -22,7 +18,7 @@ internal sealed class DemoRun : IAsyncDisposable
     private readonly ConcurrentQueue<(TimeSpan At, DestinationState Destination, DestinationTransition Transition)> _transitions = new();
     private readonly Dictionary<string, DemoBackend> _backends;
     private readonly Lock _lock = new();
-    private WebApplication? _proxy;
+    private RampartProxyServer? _proxy;
     private Rampart.Proxy.Admin.RampartAdminServer? _admin;
     private HttpClient? _client;
     private long _sent;
@@ -49,7 +45,7 @@ internal sealed class DemoRun : IAsyncDisposable
 
     public IReadOnlyList<DemoBackend> Backends => [.. _backends.Values];
 
-    public IReadOnlyList<DestinationState> Destinations => _proxy?.Services.GetRequiredService<RampartProxy>().Clusters[0].Destinations ?? [];
+    public IReadOnlyList<DestinationState> Destinations => _proxy?.Proxy.Clusters[0].Destinations ?? [];
 
     public long Sent => Interlocked.Read(ref _sent);
 
@@ -84,19 +80,10 @@ internal sealed class DemoRun : IAsyncDisposable
             settings[$"Rampart:Clusters:demo:Destinations:{backend.Name}:Address"] = backend.Address.ToString();
         }
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddRampart(builder.Configuration);
-        var app = builder.Build();
-        app.MapRampart();
-        await app.StartAsync();
-        _proxy = app;
-        ProxyAddress = new Uri(app.Urls.First());
+        _proxy = await RampartProxyServer.StartAsync(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), "http://127.0.0.1:0");
+        ProxyAddress = _proxy.Address;
         _admin = await Rampart.Proxy.Admin.RampartAdminServer.StartAsync(
-            app.Services.GetRequiredService<RampartProxy>(), TimeProvider.System, "http://127.0.0.1:0",
-            app.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
+            _proxy.Proxy, TimeProvider.System, "http://127.0.0.1:0", _proxy.Services.GetService<OpenTelemetry.Metrics.MeterProvider>());
         AdminAddress = _admin.Address;
         _client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 64 })
         {
@@ -164,7 +151,6 @@ internal sealed class DemoRun : IAsyncDisposable
 
         if (_proxy is not null)
         {
-            await _proxy.StopAsync();
             await _proxy.DisposeAsync();
         }
 

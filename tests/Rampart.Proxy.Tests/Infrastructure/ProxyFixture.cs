@@ -1,9 +1,4 @@
-using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Rampart.Clusters;
 using Rampart.Destinations;
 
@@ -12,7 +7,7 @@ namespace Rampart.Proxy.Tests.Infrastructure;
 /// <summary>Real backends on 127.0.0.1 with Rampart in front, configured like an operator would, with short timings.</summary>
 public sealed class ProxyFixture : IAsyncDisposable
 {
-    private WebApplication? _app;
+    private RampartProxyServer? _server;
 
     private ProxyFixture(List<TestBackend> backends) => Backends = backends;
 
@@ -24,7 +19,7 @@ public sealed class ProxyFixture : IAsyncDisposable
 
     public RampartProxy Proxy { get; private set; } = null!;
 
-    public IServiceProvider Services => _app!.Services;
+    public IServiceProvider Services => _server!.Services;
 
     public ClusterState Cluster => Proxy.Clusters[0];
 
@@ -77,10 +72,9 @@ public sealed class ProxyFixture : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client?.Dispose();
-        if (_app is not null)
+        if (_server is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _server.DisposeAsync();
         }
 
         foreach (var backend in Backends)
@@ -104,17 +98,9 @@ public sealed class ProxyFixture : IAsyncDisposable
             }
         }
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddRampart(builder.Configuration);
-        var app = builder.Build();
-        app.MapRampart();
-        await app.StartAsync();
-        _app = app;
-        Address = new Uri(app.Urls.First());
-        Proxy = app.Services.GetRequiredService<RampartProxy>();
+        _server = await RampartProxyServer.StartAsync(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), "http://127.0.0.1:0");
+        Address = _server.Address;
+        Proxy = _server.Proxy;
         Client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };
     }
 }

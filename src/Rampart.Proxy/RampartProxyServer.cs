@@ -1,0 +1,59 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Rampart.Proxy;
+
+/// <summary>A Rampart proxy on a Kestrel server of its own, in process: for demos, tests and embedding.</summary>
+public sealed class RampartProxyServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private RampartProxyServer(WebApplication app)
+    {
+        _app = app;
+        Address = new Uri(app.Urls.First());
+        Proxy = app.Services.GetRequiredService<RampartProxy>();
+    }
+
+    /// <summary>Where the proxy listens (with the real port when the requested one was 0).</summary>
+    public Uri Address { get; }
+
+    /// <summary>The running proxy.</summary>
+    public RampartProxy Proxy { get; }
+
+    /// <summary>The server's services (the meter provider for an admin server, for example).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts a proxy configured by the <c>Rampart</c> section of <paramref name="configuration"/>, with no logging.</summary>
+    /// <param name="configuration">The configuration.</param>
+    /// <param name="listen">A URL overriding <c>Rampart:Listen</c>, such as <c>http://127.0.0.1:0</c>.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <exception cref="RampartConfigurationException">The configuration is invalid.</exception>
+    public static async Task<RampartProxyServer> StartAsync(IConfiguration configuration, string? listen = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Services.AddRampart(builder.Configuration);
+        var app = builder.Build();
+        app.Urls.Clear();
+        foreach (var url in listen is null ? app.Services.GetRequiredService<Configuration.RampartOptions>().Listen : [listen])
+        {
+            app.Urls.Add(url);
+        }
+
+        app.MapRampart();
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        return new RampartProxyServer(app);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
