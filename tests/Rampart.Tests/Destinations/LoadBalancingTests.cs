@@ -68,6 +68,21 @@ public sealed class LoadBalancingTests
     }
 
     [Fact]
+    public void TriedDestinations_ManyAboveSixtyFour_AllTracked()
+    {
+        var tried = default(TriedDestinations);
+        var added = new[] { 70, 9000, 64, 100, 5000, 65, 12 };
+        foreach (var index in added)
+        {
+            tried.Add(index);
+        }
+
+        Assert.All(added, i => Assert.True(tried.Contains(i)));
+        Assert.False(tried.Contains(71) || tried.Contains(0) || tried.Contains(63));
+        Assert.Equal(added.Length, tried.Count);
+    }
+
+    [Fact]
     public void TriedDestinations_BeyondSixtyFour_StillTracked()
     {
         var tried = default(TriedDestinations);
