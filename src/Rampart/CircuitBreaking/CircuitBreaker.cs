@@ -241,5 +241,40 @@ public sealed partial class CircuitBreaker
         Publish(transition);
     }
 
+    /// <summary>
+    /// Takes over <paramref name="previous"/>'s state when a reload replaces a destination's options: Open stays
+    /// Open until the same moment (with the same break growth), Isolated stays Isolated, Half-Open becomes Open
+    /// with its break over (the next call is a trial under the new options), Closed keeps its consecutive failures.
+    /// Counts in the failure-ratio window start afresh. No transition is raised; the generation continues.
+    /// </summary>
+    internal void InheritFrom(CircuitBreaker previous)
+    {
+        long word, openUntil;
+        TimeSpan currentBreak;
+        int consecutive;
+        lock (previous._lock)
+        {
+            word = previous._word;
+            openUntil = previous._openUntil;
+            currentBreak = previous._currentBreak;
+            consecutive = Volatile.Read(ref previous._consecutiveFailures);
+        }
+
+        lock (_lock)
+        {
+            var state = CircuitStateWord.StateOf(word);
+            if (state == CircuitState.HalfOpen)
+            {
+                state = CircuitState.Open;
+                openUntil = _time.GetTimestamp();
+            }
+
+            _currentBreak = currentBreak;
+            Volatile.Write(ref _openUntil, openUntil);
+            Volatile.Write(ref _consecutiveFailures, state == CircuitState.Closed ? consecutive : 0);
+            Volatile.Write(ref _word, CircuitStateWord.Next(word, state));
+        }
+    }
+
     private long ToTicks(TimeSpan duration) => TimestampMath.ToTimestampTicks(duration, _time.TimestampFrequency);
 }

@@ -10,6 +10,7 @@ namespace Rampart.Clusters;
 public sealed class ClusterState
 {
     private readonly DestinationState[] _destinations;
+    private readonly TimeProvider _time;
 
     /// <summary>Creates the cluster's state from validated <paramref name="options"/>.</summary>
     /// <param name="id">The cluster's id.</param>
@@ -26,16 +27,46 @@ public sealed class ClusterState
             throw new ArgumentException("Invalid cluster options: " + string.Join("; ", errors), nameof(options));
         }
 
-        var time = timeProvider ?? TimeProvider.System;
+        _time = timeProvider ?? TimeProvider.System;
         Id = id;
         Options = options;
         LoadBalancingPolicies.TryCreate(options.LoadBalancing, out var policy);
         Policy = policy;
         EjectionBudget = new EjectionBudget(options.HealthCheck.Passive.MaxEjectionPercent);
-        RetryBudget = new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, time);
+        RetryBudget = new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, _time);
         FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
-        _destinations = [.. options.Destinations.Select(d => new DestinationState(
-            id, d.Key, new Uri(d.Value.Address), options.HealthCheck, options.CircuitBreaker, EjectionBudget, time, options.SlowStartWindow))];
+        _destinations = [.. options.Destinations.Select(d => NewDestination(d.Key, d.Value, previous: null))];
+    }
+
+    // A reload: the cluster's new options, with the previous cluster's destinations carried over where they stay.
+    private ClusterState(ClusterState previous, ClusterOptions options)
+    {
+        _time = previous._time;
+        Id = previous.Id;
+        Options = options;
+        LoadBalancingPolicies.TryCreate(options.LoadBalancing, out var policy);
+        Policy = policy;
+        var old = previous.Options;
+        RetryBudget = old.Retry.BudgetRatio == options.Retry.BudgetRatio && old.Retry.MinRetriesPerWindow == options.Retry.MinRetriesPerWindow
+            ? previous.RetryBudget
+            : new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, _time);
+        FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
+        // Same health, breaker and slow-start options: the very same destination objects stay, with every count.
+        var sameRules = OptionsComparison.Same(old.HealthCheck, options.HealthCheck)
+            && OptionsComparison.Same(old.CircuitBreaker, options.CircuitBreaker)
+            && old.SlowStartWindow == options.SlowStartWindow;
+        EjectionBudget = sameRules ? previous.EjectionBudget : new EjectionBudget(options.HealthCheck.Passive.MaxEjectionPercent);
+        var before = previous._destinations.ToDictionary(d => d.Id, StringComparer.OrdinalIgnoreCase);
+        _destinations = [.. options.Destinations.Select(d =>
+        {
+            // A destination that keeps its id but moves to another address is another backend: it starts afresh.
+            var stays = before.TryGetValue(d.Key, out var was) && was.Address == new Uri(d.Value.Address) ? was : null;
+            return sameRules && stays is not null ? stays : NewDestination(d.Key, d.Value, stays);
+        })];
+        foreach (var gone in previous._destinations.Except(_destinations))
+        {
+            gone.Retire();
+        }
     }
 
     /// <summary>The cluster's id.</summary>
@@ -58,6 +89,23 @@ public sealed class ClusterState
 
     /// <summary>What counts as a destination's failure.</summary>
     public FailurePolicy FailurePolicy { get; }
+
+    /// <summary>
+    /// The cluster with new options, for a reload: destinations that stay (same id and address) keep their
+    /// health, ejection, breaker and drain state; new ones start Unknown; removed ones leave the ejection budget.
+    /// This cluster is not changed, so requests already running on it finish on it.
+    /// </summary>
+    /// <param name="options">The new options (validated; see <see cref="ClusterOptions.Validate(string)"/>).</param>
+    /// <returns>The new cluster. Destinations that stay with unchanged health, breaker and slow-start options are the same objects.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public ClusterState Reconfigure(ClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate(Id);
+        return errors.Count > 0
+            ? throw new ArgumentException("Invalid cluster options: " + string.Join("; ", errors), nameof(options))
+            : new ClusterState(this, options);
+    }
 
     /// <summary>Picks a destination not yet tried for this request and acquires it.</summary>
     /// <param name="tried">Destinations tried so far; the pick is added.</param>
@@ -110,6 +158,18 @@ public sealed class ClusterState
         }
 
         return soonest < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : soonest;
+    }
+
+    private DestinationState NewDestination(string id, DestinationOptions options, DestinationState? previous)
+    {
+        var destination = new DestinationState(
+            Id, id, new Uri(options.Address), Options.HealthCheck, Options.CircuitBreaker, EjectionBudget, _time, Options.SlowStartWindow);
+        if (previous is not null)
+        {
+            destination.InheritFrom(previous);
+        }
+
+        return destination;
     }
 
     private bool InPanic()

@@ -65,6 +65,16 @@ internal sealed class ActiveHealthPolicy(ActiveHealthOptions options)
         ConsecutiveFailures = 0;
     }
 
+    /// <summary>Takes over <paramref name="previous"/>'s state, runs and latest result (a reload).</summary>
+    public void InheritFrom(ActiveHealthPolicy previous)
+    {
+        State = previous.State;
+        ConsecutivePasses = previous.ConsecutivePasses;
+        ConsecutiveFailures = previous.ConsecutiveFailures;
+        LastResult = previous.LastResult;
+        LastProbeAt = previous.LastProbeAt;
+    }
+
     private (ActiveHealthState, string) Move(ActiveHealthState to, string reason)
     {
         State = to;

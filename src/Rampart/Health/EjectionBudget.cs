@@ -47,5 +47,8 @@ public sealed class EjectionBudget
         return false;
     }
 
+    /// <summary>Counts an ejection that happened before a reload moved the destination here, even over the cap.</summary>
+    internal void TakeInherited() => Interlocked.Increment(ref _ejected);
+
     internal void Release() => Interlocked.Decrement(ref _ejected);
 }

@@ -131,6 +131,15 @@ internal sealed class PassiveHealthPolicy
         Move(PassiveHealthState.Healthy);
     }
 
+    /// <summary>Takes over <paramref name="previous"/>'s state, ejection count and ejection end (a reload); the failure counts start afresh.</summary>
+    public void InheritFrom_NeedsLock(PassiveHealthPolicy previous)
+    {
+        Ejections = previous.Ejections;
+        _restoredAt = previous._restoredAt;
+        Volatile.Write(ref _ejectedUntil, previous.EjectedUntil);
+        Move(previous.State);
+    }
+
     /// <summary>Forgets the consecutive count after an ejection was refused (the cluster's ejection cap).</summary>
     public void ForgetFailures() => Volatile.Write(ref _consecutiveFailures, 0);
 

@@ -1,0 +1,182 @@
+using Microsoft.Extensions.Time.Testing;
+using Rampart.CircuitBreaking;
+using Rampart.Clusters;
+using Rampart.Destinations;
+using Rampart.Health;
+using Rampart.LoadBalancing;
+
+namespace Rampart.Tests.Clusters;
+
+/// <summary>A reload: <see cref="ClusterState.Reconfigure(ClusterOptions)"/> keeps what stays and starts what is new.</summary>
+public sealed class ClusterReconfigureTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero));
+
+    private static ClusterOptions Options(params string[] ids)
+    {
+        var options = new ClusterOptions();
+        options.HealthCheck.Active.Enabled = true;
+        options.HealthCheck.Passive.ConsecutiveFailures = 3;
+        options.HealthCheck.Passive.MaxEjectionPercent = 50;
+        options.CircuitBreaker.ConsecutiveFailures = 5;
+        options.CircuitBreaker.FailureRatio = 0;
+        options.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
+        foreach (var id in ids)
+        {
+            options.Destinations[id] = new DestinationOptions { Address = $"http://127.0.0.1:{9000 + id[1]}" };
+        }
+
+        return options;
+    }
+
+    private static void Fail(DestinationState d, int times)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            Assert.True(d.TryAcquire(out var lease));
+            d.Report(lease, CallResult.Failure, "502");
+        }
+    }
+
+    private static DestinationState Get(ClusterState cluster, string id) => cluster.Destinations.Single(d => d.Id == id);
+
+    [Fact]
+    public void SameRules_KeepsTheVeryObjects_AddsNewOnesUnknown_RetiresRemovedOnes()
+    {
+        var before = new ClusterState("web", Options("d1", "d2", "d3"), _time);
+        var d1 = Get(before, "d1");
+        Fail(d1, 2); // two of three consecutive failures: the count must survive
+
+        var options = Options("d1", "d2", "d4");
+        options.LoadBalancing = "PowerOfTwoChoices";
+        var after = before.Reconfigure(options);
+
+        Assert.Same(d1, Get(after, "d1"));
+        Assert.Same(Get(before, "d2"), Get(after, "d2"));
+        Assert.Equal(["d1", "d2", "d4"], after.Destinations.Select(d => d.Id));
+        Assert.Equal(ActiveHealthState.Unknown, Get(after, "d4").ActiveHealth);
+        Assert.Equal("PowerOfTwoChoices", after.Policy.Name);
+        Assert.Same(before.EjectionBudget, after.EjectionBudget);
+        Assert.Equal(3, after.EjectionBudget.Destinations);
+        Assert.Equal(3, before.Destinations.Count); // the old cluster is untouched: requests on it finish on it
+
+        Fail(d1, 1); // the third consecutive failure ejects
+        Assert.Equal(PassiveHealthState.Ejected, d1.PassiveHealth);
+    }
+
+    [Fact]
+    public void ChangedThreshold_CarriesEveryStateOver_AndTheNewThresholdApplies()
+    {
+        var before = new ClusterState("web", Options("d1", "d2", "d3", "d4"), _time);
+        var (d1, d2, d3, d4) = (Get(before, "d1"), Get(before, "d2"), Get(before, "d3"), Get(before, "d4"));
+        Fail(d1, 3);                                                  // passively ejected
+        d2.ReportProbe(d2.Generation, new ProbeResult(false, "refused", TimeSpan.Zero));
+        d2.ReportProbe(d2.Generation, new ProbeResult(false, "refused", TimeSpan.Zero));
+        d2.ReportProbe(d2.Generation, new ProbeResult(false, "refused", TimeSpan.Zero)); // actively Unhealthy
+        d3.Breaker.Isolate("isolated by admin");
+        d4.ReportProbe(d4.Generation, new ProbeResult(true, "200", TimeSpan.Zero));
+        d4.Drain("drained by admin");
+        var ejectedUntil = d1.EjectedUntil;
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        var options = Options("d1", "d2", "d3", "d4");
+        options.CircuitBreaker.ConsecutiveFailures = 1; // a threshold changes
+        var after = before.Reconfigure(options);
+
+        var (n1, n2, n3, n4) = (Get(after, "d1"), Get(after, "d2"), Get(after, "d3"), Get(after, "d4"));
+        Assert.NotSame(d1, n1);
+        Assert.Equal(PassiveHealthState.Ejected, n1.PassiveHealth);
+        Assert.Equal(ejectedUntil, n1.EjectedUntil);
+        Assert.Equal(1, n1.Ejections);
+        Assert.Equal(1, after.EjectionBudget.Ejected);
+        Assert.Equal(ActiveHealthState.Unhealthy, n2.ActiveHealth);
+        Assert.Equal(CircuitState.Isolated, n3.Breaker.State);
+        Assert.True(n4.IsDraining);
+        Assert.Equal(ActiveHealthState.Healthy, n4.ActiveHealth);
+        Assert.False(n1.IsAvailable || n2.IsAvailable || n3.IsAvailable || n4.IsAvailable);
+        Assert.Equal(d1.GetTransitions(), n1.GetTransitions());
+        Assert.Equal(d1.Requests, n1.Requests);
+        Assert.True(n1.Generation > d1.Generation);
+
+        // The new threshold applies: one failure now opens the breaker of a destination that is serving.
+        n4.Reset("reset by admin");
+        Fail(n4, 1);
+        Assert.Equal(CircuitState.Open, n4.Breaker.State);
+    }
+
+    [Fact]
+    public void OpenBreaker_StaysOpenUntilTheSameMoment_HalfOpenGetsItsTrialAtOnce()
+    {
+        var options = Options("d1", "d2");
+        options.HealthCheck.Passive.Enabled = false; // the breaker alone
+        var before = new ClusterState("web", options, _time);
+        Fail(Get(before, "d2"), 5);               // d2 open until 0:30
+        _time.Advance(TimeSpan.FromSeconds(20));
+        Fail(Get(before, "d1"), 5);               // d1 open until 0:50
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(Get(before, "d2").TryAcquire(out _)); // d2's trial is out: Half-Open
+        Assert.Equal(CircuitState.HalfOpen, Get(before, "d2").Breaker.State);
+
+        options = Options("d1", "d2");
+        options.HealthCheck.Passive.Enabled = false;
+        options.CircuitBreaker.HalfOpenPermits = 2;
+        var after = before.Reconfigure(options);
+
+        Assert.Equal(CircuitState.Open, Get(after, "d1").Breaker.State);
+        Assert.Equal(TimeSpan.FromSeconds(20), Get(after, "d1").Breaker.GetRetryAfter());
+        Assert.True(Get(after, "d2").TryAcquire(out _));  // a trial under the new options, at once
+        Assert.Equal(CircuitState.HalfOpen, Get(after, "d2").Breaker.State);
+        Assert.True(Get(after, "d2").Breaker.Generation > Get(before, "d2").Breaker.Generation);
+    }
+
+    [Fact]
+    public void SameIdNewAddress_IsAnotherBackend_StartsAfresh()
+    {
+        var before = new ClusterState("web", Options("d1", "d2"), _time);
+        Fail(Get(before, "d1"), 3);
+        var options = Options("d1", "d2");
+        options.Destinations["d1"].Address = "http://127.0.0.1:7777";
+
+        var after = before.Reconfigure(options);
+
+        Assert.Equal(PassiveHealthState.Healthy, Get(after, "d1").PassiveHealth);
+        Assert.Equal(0, after.EjectionBudget.Ejected); // the old d1 gave its ejection back
+        Assert.Empty(Get(after, "d1").GetTransitions());
+    }
+
+    [Fact]
+    public void RemovedEjectedDestination_GivesItsEjectionBack()
+    {
+        var before = new ClusterState("web", Options("d1", "d2", "d3", "d4"), _time); // 50 %: two may be ejected
+        Assert.True(Get(before, "d1").TryAcquire(out var late));
+        Fail(Get(before, "d1"), 3);
+        Fail(Get(before, "d2"), 3);
+        Assert.Equal(2, before.EjectionBudget.Ejected);
+
+        var after = before.Reconfigure(Options("d2", "d3", "d4", "d5"));
+        Fail(Get(after, "d3"), 3);
+
+        Assert.Equal(PassiveHealthState.Ejected, Get(after, "d3").PassiveHealth); // d1's place was given back
+        Assert.Equal(2, after.EjectionBudget.Ejected);
+        _time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(PassiveHealthState.Probation, Get(before, "d1").PassiveHealth); // its ejection ends: nothing given back twice
+        late.Destination.Report(late, CallResult.Failure, "502");       // a late failure on the removed one takes nothing
+        Assert.Equal(PassiveHealthState.Probation, Get(before, "d1").PassiveHealth);
+        Assert.Equal(2, after.EjectionBudget.Ejected);
+    }
+
+    [Fact]
+    public void StaleLeaseFromBeforeTheReload_ReportsIntoTheOldObject()
+    {
+        var before = new ClusterState("web", Options("d1", "d2"), _time);
+        var tried = default(TriedDestinations);
+        Assert.True(before.TryAcquire(ref tried, out var lease));
+        var options = Options("d1", "d2");
+        options.HealthCheck.Passive.ConsecutiveFailures = 1;
+        var after = before.Reconfigure(options);
+
+        lease.Destination.Report(lease, CallResult.Failure, "502");
+
+        Assert.All(after.Destinations, d => Assert.Equal(PassiveHealthState.Healthy, d.PassiveHealth));
+    }
+}
