@@ -132,7 +132,8 @@ internal static partial class RampartCommand
 
         try
         {
-            configuration.AddJsonFile(full, optional: false, reloadOnChange: false);
+            // Hot reload: a change to the file applies at once; an invalid one is rejected and the running configuration stays.
+            configuration.AddJsonFile(full, optional: false, reloadOnChange: true);
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException)
         {

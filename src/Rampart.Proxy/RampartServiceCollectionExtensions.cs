@@ -43,7 +43,8 @@ public static class RampartServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<RampartMetrics>(),
-            sp.GetRequiredService<ClusterCatalog>()));
+            sp.GetRequiredService<ClusterCatalog>(),
+            configuration));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RampartMetrics.MeterName).AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");
         services.AddHostedService(sp =>

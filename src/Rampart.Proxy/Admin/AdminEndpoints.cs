@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Rampart.Proxy.Admin;
+using Rampart.Proxy.Configuration;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -17,7 +18,7 @@ public static class RampartAdminEndpointRouteBuilderExtensions
     });
 
     /// <summary>
-    /// Maps <c>GET /</c> (the live dashboard), <c>GET /status</c>, <c>GET /healthz</c> and <c>POST /destinations/{cluster}/{id}/isolate|reset|drain</c>.
+    /// Maps <c>GET /</c> (the live dashboard), <c>GET /status</c>, <c>GET /healthz</c>, <c>POST /config/reload</c> and <c>POST /destinations/{cluster}/{id}/isolate|reset|drain</c>.
     /// When <c>Rampart:Admin:Token</c> is set, every one of them needs <c>Authorization: Bearer TOKEN</c> (else 401).
     /// </summary>
     public static IEndpointRouteBuilder MapRampartAdmin(this IEndpointRouteBuilder endpoints)
@@ -39,6 +40,16 @@ public static class RampartAdminEndpointRouteBuilderExtensions
                     checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description, data = e.Value.Data }),
                 },
                 statusCode: report.Status == HealthStatus.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+        group.MapPost("/config/reload", () =>
+        {
+            if (!proxy.CanReloadConfiguration)
+            {
+                return Results.Conflict(new { error = "this proxy was built from options, not from a configuration: there is nothing to reload" });
+            }
+
+            var result = ReloadStatus.From(proxy.ReloadConfiguration())!;
+            return Results.Json(result, statusCode: result.Outcome == nameof(RampartReloadOutcome.Rejected) ? StatusCodes.Status422UnprocessableEntity : StatusCodes.Status200OK);
         });
         group.MapPost("/destinations/{cluster}/{id}/{action}", (string cluster, string id, string action) =>
         {

@@ -4,15 +4,29 @@ using Rampart.Destinations;
 namespace Rampart.Proxy.Admin;
 
 /// <summary>The <c>GET /status</c> document (serialized camelCase). The top-level fields are DESIGN.md's contract; more are welcome.</summary>
-public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStatus> Clusters)
+public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStatus> Clusters, ConfigStatus Config)
 {
     /// <summary>Takes a snapshot of every cluster and destination of the process (the proxy's and any Rampart HttpClient's).</summary>
     public static StatusDocument From(RampartProxy proxy, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(proxy);
         ArgumentNullException.ThrowIfNull(time);
-        return new(time.GetUtcNow(), [.. proxy.Catalog.Clusters.Select(ClusterStatus.From)]);
+        return new(time.GetUtcNow(), [.. proxy.Catalog.Clusters.Select(ClusterStatus.From)], ConfigStatus.From(proxy));
     }
+}
+
+/// <summary>The running configuration: when it was applied, and how the latest reload ended.</summary>
+public sealed record ConfigStatus(DateTimeOffset LoadedAt, bool Reloadable, ReloadStatus? LastReload)
+{
+    internal static ConfigStatus From(RampartProxy proxy) =>
+        new(proxy.LoadedAt, proxy.CanReloadConfiguration, ReloadStatus.From(proxy.LastReload));
+}
+
+/// <summary>One reload: <c>Applied</c>, <c>Unchanged</c> or <c>Rejected</c>, with what changed or every problem.</summary>
+public sealed record ReloadStatus(DateTimeOffset At, string Outcome, IReadOnlyList<string> Changes, IReadOnlyList<string> Errors)
+{
+    internal static ReloadStatus? From(Configuration.RampartReloadResult? result) =>
+        result is null ? null : new(result.At, result.Outcome.ToString(), result.Changes, result.Errors);
 }
 
 /// <summary>One cluster in <see cref="StatusDocument"/>.</summary>

@@ -30,7 +30,8 @@ internal sealed partial class ClusterForwarder : IDisposable
     private readonly ILogger _logger;
     private readonly RampartMetrics? _metrics;
 
-    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, TimeProvider time, ILogger logger, RampartMetrics? metrics)
+    // client: shared with the forwarder this one replaces (a reload that kept the attempt timeout); a new one when null.
+    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, TimeProvider time, ILogger logger, RampartMetrics? metrics, HttpMessageInvoker? client = null)
     {
         _metrics = metrics;
         Cluster = cluster;
@@ -39,7 +40,7 @@ internal sealed partial class ClusterForwarder : IDisposable
         _logger = logger;
         _transformer = new RampartTransformer(cluster);
         var options = cluster.Options;
-        _client = new HttpMessageInvoker(new SocketsHttpHandler
+        _client = client ?? new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
@@ -59,6 +60,9 @@ internal sealed partial class ClusterForwarder : IDisposable
     }
 
     public ClusterState Cluster { get; }
+
+    /// <summary>The client requests go out through (one connection pool per cluster).</summary>
+    public HttpMessageInvoker Client => _client;
 
     public async Task ForwardAsync(HttpContext context)
     {
