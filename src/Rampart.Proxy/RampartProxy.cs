@@ -509,8 +509,18 @@ public sealed class RampartProxy : IDisposable
         }
     }
 
-    private static string Describe(Exception fileError) =>
-        string.Create(CultureInfo.InvariantCulture, $"{fileError.Message.TrimEnd('.')}: {fileError.InnerException?.Message ?? "unreadable"}");
+    private static string Describe(Exception fileError)
+    {
+        var innermost = fileError;
+        while (innermost.InnerException is not null)
+        {
+            innermost = innermost.InnerException;
+        }
+
+        return ReferenceEquals(innermost, fileError)
+            ? fileError.Message
+            : string.Create(CultureInfo.InvariantCulture, $"{fileError.Message.TrimEnd('.')}: {innermost.Message}");
+    }
 
     private async Task DisposeLaterAsync(ClusterForwarder forwarder, TimeSpan after)
     {
