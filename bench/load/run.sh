@@ -3,6 +3,10 @@
 # Measures in the same run, rounds interleaved: the backend directly, Rampart, a bare YARP config proxy,
 # and nginx and HAProxy when installed (apt-get install -y wrk nginx haproxy).
 # Usage: bench/load/run.sh [ROUNDS=3] [SECONDS=10] [CONNECTIONS=64]
+# More Rampart variants in the same run (each on its own port, same config):
+#   RAMPART_VARIANTS="inline:DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1,Rampart__Server__InlineScheduling=true gcserver:DOTNET_gcServer=1"
+# Besides req/s and latency it reports each proxy's CPU time per request (its process and children, from
+# /proc), the figure that least depends on what else this 2-core machine runs at the same time.
 set -euo pipefail
 rounds=${1:-3}; seconds=${2:-10}; connections=${3:-64}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,8 +26,9 @@ for port in "${backend_ports[@]}"; do
   dotnet "$work/Backend/Backend.dll" "$port" & pids+=($!)
 done
 
-declare -A url
+declare -A url pid
 url[direct]=http://127.0.0.1:9201/
+pid[direct]=${pids[0]}
 
 cat > "$work/rampart.json" <<JSON
 { "Rampart": { "Listen": [ "http://127.0.0.1:8101" ], "Admin": { "Listen": "" },
@@ -36,9 +41,23 @@ cat > "$work/rampart.json" <<JSON
 JSON
 (cd "$work" && exec dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart.json" >"$work/rampart.log" 2>&1) & pids+=($!)
 url[rampart]=http://127.0.0.1:8101/
+pid[rampart]=$!
+
+variants=()
+port=8111
+for variant in ${RAMPART_VARIANTS:-}; do
+  name=${variant%%:*}; settings=${variant#*:}
+  (cd "$work" && exec env ${settings//,/ } dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart.json" \
+     "--Rampart:Listen:0=http://127.0.0.1:$port" >"$work/rampart-$name.log" 2>&1) & pids+=($!)
+  url[$name]=http://127.0.0.1:$port/
+  pid[$name]=$!
+  variants+=("$name")
+  port=$((port + 1))
+done
 
 dotnet "$work/YarpProxy/YarpProxy.dll" 8102 "${backend_ports[@]}" & pids+=($!)
 url[yarp]=http://127.0.0.1:8102/
+pid[yarp]=$!
 
 if command -v nginx >/dev/null; then
   mkdir -p "$work/nginx"
@@ -58,6 +77,7 @@ http {
 CONF
   nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' & pids+=($!)
   url[nginx]=http://127.0.0.1:8103/
+  pid[nginx]=$!
 fi
 
 if command -v haproxy >/dev/null; then
@@ -86,9 +106,10 @@ backend be
 CONF
   haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 & pids+=($!)
   url[haproxy]=http://127.0.0.1:8104/
+  pid[haproxy]=$!
 fi
 
-targets=(direct rampart yarp)
+targets=(direct rampart "${variants[@]}" yarp)
 [ -n "${url[nginx]:-}" ] && targets+=(nginx)
 [ -n "${url[haproxy]:-}" ] && targets+=(haproxy)
 
@@ -103,31 +124,46 @@ for t in "${targets[@]}"; do wrk -t2 -c"$connections" -d3s "${url[$t]}" >/dev/nu
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else { sub(/s$/,"",v); print v*1000 } }'; }
 results="$work/results.tsv"
+# CPU time (clock ticks) of a process and its children (nginx's workers).
+cpu_ticks() {
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+  done
+  echo "$total"
+}
+hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$rounds"); do
   for t in "${targets[@]}"; do
+    before=$(cpu_ticks "${pid[$t]}")
     out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "${url[$t]}")
+    after=$(cpu_ticks "${pid[$t]}")
     rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
+    total=$(echo "$out" | awk '/requests in/ { print $1 }')
+    cpu_us=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$total" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
     p50=$(to_ms "$(echo "$out" | awk '$1 == "50%" { print $2 }')")
     p99=$(to_ms "$(echo "$out" | awk '$1 == "99%" { print $2 }')")
     errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ { print }' | tr '\n' ' ')
-    printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$rps" "$p50" "$p99" "$errors" >> "$results"
-    printf 'round %d %-8s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms %s\n' "$round" "$t" "$rps" "$p50" "$p99" "$errors"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rps" "$p50" "$p99" "$cpu_us" "$errors" >> "$results"
+    printf 'round %d %-8s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms  cpu %6.1f us/req %s\n' "$round" "$t" "$rps" "$p50" "$p99" "$cpu_us" "$errors"
   done
 done
 
 echo
 echo "medians over $rounds rounds ($(nproc) cores, wrk -t2 -c$connections -d${seconds}s, $(date -u +%Y-%m-%d)):"
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-declare -A med_rps med_p50 med_p99
+declare -A med_rps med_p50 med_p99 med_cpu
 for t in "${targets[@]}"; do
   med_rps[$t]=$(awk -F'\t' -v t="$t" '$1 == t { print $2 }' "$results" | median)
   med_p50[$t]=$(awk -F'\t' -v t="$t" '$1 == t { print $3 }' "$results" | median)
   med_p99[$t]=$(awk -F'\t' -v t="$t" '$1 == t { print $4 }' "$results" | median)
+  med_cpu[$t]=$(awk -F'\t' -v t="$t" '$1 == t { print $5 }' "$results" | median)
 done
-printf '| %-8s | %10s | %8s | %8s | %8s | %8s |\n' target "req/s" "p50 ms" "p99 ms" "× YARP" "× nginx"
-printf '| %-8s | %10s | %8s | %8s | %8s | %8s |\n' -------- ---------- -------- -------- -------- --------
+printf '| %-8s | %10s | %8s | %8s | %10s | %8s | %8s | %12s |\n' target "req/s" "p50 ms" "p99 ms" "CPU µs/req" "× YARP" "× nginx" "CPU × YARP"
+printf '| %-8s | %10s | %8s | %8s | %10s | %8s | %8s | %12s |\n' -------- ---------- -------- -------- ---------- -------- -------- ------------
 for t in "${targets[@]}"; do
   vs_yarp=$(awk -v a="${med_rps[$t]}" -v b="${med_rps[yarp]}" 'BEGIN { printf "%.2f", a / b }')
   vs_nginx=$( [ -n "${med_rps[nginx]:-}" ] && awk -v a="${med_rps[$t]}" -v b="${med_rps[nginx]}" 'BEGIN { printf "%.2f", a / b }' || echo "-")
-  printf '| %-8s | %10.0f | %8.2f | %8.2f | %8s | %8s |\n' "$t" "${med_rps[$t]}" "${med_p50[$t]}" "${med_p99[$t]}" "$vs_yarp" "$vs_nginx"
+  cpu_vs_yarp=$(awk -v a="${med_cpu[$t]}" -v b="${med_cpu[yarp]}" 'BEGIN { printf "%.2f", a / b }')
+  printf '| %-8s | %10.0f | %8.2f | %8.2f | %10s | %8s | %8s | %12s |\n' "$t" "${med_rps[$t]}" "${med_p50[$t]}" "${med_p99[$t]}" "${med_cpu[$t]}" "$vs_yarp" "$vs_nginx" "$cpu_vs_yarp"
 done

@@ -89,6 +89,12 @@ internal static partial class RampartCommand
         }
 
         builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false); // the destination's own Server header passes through
+        if (options.Server.InlineScheduling)
+        {
+            builder.WebHost.UseSockets(s => s.UnsafePreferInlineScheduling = true);
+        }
+
         builder.WebHost.UseUrls([.. options.Listen]);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>

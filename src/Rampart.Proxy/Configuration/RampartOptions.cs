@@ -20,6 +20,9 @@ public sealed class RampartOptions
     /// <summary>The admin listener.</summary>
     public AdminOptions Admin { get; set; } = new();
 
+    /// <summary>Tuning of the proxy's own server (the <c>rampart</c> executable); takes effect at start.</summary>
+    public ServerOptions Server { get; set; } = new();
+
     /// <summary>Routes, matched in order of specificity (ASP.NET Core routing).</summary>
     public IList<RouteOptions> Routes { get; } = [];
 
@@ -35,6 +38,17 @@ public sealed class AdminOptions
 
     /// <summary>A bearer token every admin request must carry, when set. Required to listen on a non-loopback address.</summary>
     public string? Token { get; set; }
+}
+
+/// <summary>Tuning of the proxy's own server (Kestrel); measured in <c>bench/README.md</c>.</summary>
+public sealed class ServerOptions
+{
+    /// <summary>
+    /// Runs request processing on the socket's I/O thread instead of queueing it to the thread pool
+    /// (Kestrel's <c>UnsafePreferInlineScheduling</c>; pair it with the environment variable
+    /// <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>). Safe for Rampart, whose request path never blocks. Default false.
+    /// </summary>
+    public bool InlineScheduling { get; set; }
 }
 
 /// <summary>A route: which requests go to which cluster.</summary>

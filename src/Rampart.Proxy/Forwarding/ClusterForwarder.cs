@@ -72,8 +72,9 @@ internal sealed partial class ClusterForwarder : IDisposable
         var replayable = PrepareBody(request, idempotent, options.Retry.MaxAttempts, options.Retry.MaxBufferedBodyBytes);
         var attempt = new ProxyAttempt();
         context.Features.Set(attempt);
-        using var deadline = new CancellationTokenSource(options.Timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
+        // One token source per request: cancelled by the client's abort or by the overall deadline.
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        using var deadline = StartDeadline(cancel, options.Timeout);
         Cluster.RetryBudget.RecordRequest();
 
         for (var number = 1; ; number++)
@@ -96,7 +97,7 @@ internal sealed partial class ClusterForwarder : IDisposable
             attempt.StartAttempt(mayRetryOnStatus: !last && idempotent && replayable);
             var destination = lease.Destination;
             var started = _time.GetTimestamp();
-            var error = await _forwarder.SendAsync(context, destination.AddressPrefix, _client, _requestConfig, _transformer, linked.Token).ConfigureAwait(false);
+            var error = await _forwarder.SendAsync(context, destination.AddressPrefix, _client, _requestConfig, _transformer, cancel.Token).ConfigureAwait(false);
             if (error == ForwarderError.None)
             {
                 destination.Report(lease, attempt.Result, attempt.Detail);
@@ -113,8 +114,9 @@ internal sealed partial class ClusterForwarder : IDisposable
             }
 
             var clientAborted = context.RequestAborted.IsCancellationRequested;
+            var deadlinePassed = cancel.IsCancellationRequested && !clientAborted;
             var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-            var detail = deadline.IsCancellationRequested ? "request deadline passed" : Describe(error, exception);
+            var detail = deadlinePassed ? "request deadline passed" : Describe(error, exception);
             var result = clientAborted ? CallResult.Ignored : CallResult.Failure;
             destination.Report(lease, result, detail);
             _metrics?.RecordAttempt(destination, result, _time.GetElapsedTime(started));
@@ -130,7 +132,7 @@ internal sealed partial class ClusterForwarder : IDisposable
                 return;
             }
 
-            if (deadline.IsCancellationRequested)
+            if (deadlinePassed)
             {
                 context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
                 return;
@@ -149,6 +151,18 @@ internal sealed partial class ClusterForwarder : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    /// <summary>Cancels <paramref name="cancel"/> after <paramref name="timeout"/>: on the system clock with the token source's own timer; on another clock with one of its timers (returned, to dispose).</summary>
+    private ITimer? StartDeadline(CancellationTokenSource cancel, TimeSpan timeout)
+    {
+        if (_time == TimeProvider.System)
+        {
+            cancel.CancelAfter(timeout);
+            return null;
+        }
+
+        return _time.CreateTimer(static state => ((CancellationTokenSource)state!).Cancel(), cancel, timeout, Timeout.InfiniteTimeSpan);
+    }
 
     /// <summary>Buffers a small body of an idempotent request so that it can be sent again; says whether the request can be replayed.</summary>
     private static bool PrepareBody(HttpRequest request, bool idempotent, int maxAttempts, long maxBuffered)
