@@ -3,7 +3,7 @@
 # Measures in the same run, rounds interleaved: the backend directly, Rampart, a bare YARP config proxy,
 # and nginx and HAProxy when installed (apt-get install -y wrk nginx haproxy).
 # Usage: bench/load/run.sh [ROUNDS=3] [SECONDS=10] [CONNECTIONS=64]
-# More Rampart variants in the same run (each on its own port, same config):
+# More Rampart (or YARP: YARP_VARIANTS) variants in the same run (each on its own port, same config):
 #   RAMPART_VARIANTS="inline:DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1,Rampart__Server__InlineScheduling=true gcserver:DOTNET_gcServer=1"
 # Besides req/s and latency it reports each proxy's CPU time per request (its process and children, from
 # /proc), the figure that least depends on what else this 2-core machine runs at the same time.
@@ -58,6 +58,16 @@ done
 dotnet "$work/YarpProxy/YarpProxy.dll" 8102 "${backend_ports[@]}" & pids+=($!)
 url[yarp]=http://127.0.0.1:8102/
 pid[yarp]=$!
+
+# YARP variants, same format as RAMPART_VARIANTS (for instance the runtime settings Rampart ships with).
+for variant in ${YARP_VARIANTS:-}; do
+  name=${variant%%:*}; settings=${variant#*:}
+  env ${settings//,/ } dotnet "$work/YarpProxy/YarpProxy.dll" "$port" "${backend_ports[@]}" & pids+=($!)
+  url[$name]=http://127.0.0.1:$port/
+  pid[$name]=$!
+  variants+=("$name")
+  port=$((port + 1))
+done
 
 if command -v nginx >/dev/null; then
   mkdir -p "$work/nginx"

@@ -45,7 +45,7 @@ public static class RampartServiceCollectionExtensions
             sp.GetRequiredService<RampartMetrics>(),
             sp.GetRequiredService<ClusterCatalog>(),
             configuration));
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RampartMetrics.MeterName).AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RampartMetrics.MeterName, "System.Runtime").AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");
         services.AddHostedService(sp =>
         {

@@ -21,6 +21,8 @@ internal sealed record DemoStory(string Name, string Title, TimeSpan DefaultDura
         [C + "HealthCheck:Active:Timeout"] = "00:00:00.500",
         [C + "HealthCheck:Passive:ConsecutiveFailures"] = "3",
         [C + "HealthCheck:Passive:BaseEjectionTime"] = "00:00:03",
+        // A second ejection (a request failed on probation) lasts 4 s, not 6: the story's last step gets its traffic back before the end.
+        [C + "HealthCheck:Passive:MaxEjectionTime"] = "00:00:04",
         [C + "HealthCheck:Passive:SuccessesToRestore"] = "2",
         [C + "CircuitBreaker:ConsecutiveFailures"] = "5",
         [C + "CircuitBreaker:BreakDuration"] = "00:00:02",

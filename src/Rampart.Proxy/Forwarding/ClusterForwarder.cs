@@ -70,99 +70,92 @@ internal sealed partial class ClusterForwarder : IDisposable
         var request = context.Request;
         var idempotent = FailoverRules.IsIdempotent(request.Method);
         var replayable = PrepareBody(request, idempotent, options.Retry.MaxAttempts, options.Retry.MaxBufferedBodyBytes);
-        var attempt = new ProxyAttempt();
+        // One pooled state per request, with its token source: cancelled by the client's abort or the overall deadline.
+        var attempt = ProxyAttempt.Rent(options.Timeout, _time, context.RequestAborted);
         context.Features.Set(attempt);
-        // One token source per request: cancelled by the client's abort or by the overall deadline.
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        using var deadline = StartDeadline(cancel, options.Timeout);
         Cluster.RetryBudget.RecordRequest();
-
-        for (var number = 1; ; number++)
+        try
         {
-            if (!Cluster.TryAcquire(ref attempt.Tried, out var lease))
+            for (var number = 1; ; number++)
             {
-                if (number == 1)
+                if (!Cluster.TryAcquire(ref attempt.Tried, out var lease))
                 {
-                    await RespondUnavailableAsync(context).ConfigureAwait(false);
-                }
-                else
-                {
-                    context.Response.StatusCode = StatusCodes.Status502BadGateway; // the destination we meant to retry on went away
-                }
+                    if (number == 1)
+                    {
+                        await RespondUnavailableAsync(context).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        context.Response.StatusCode = StatusCodes.Status502BadGateway; // the destination we meant to retry on went away
+                    }
 
-                return;
-            }
-
-            var last = number >= options.Retry.MaxAttempts;
-            attempt.StartAttempt(mayRetryOnStatus: !last && idempotent && replayable);
-            var destination = lease.Destination;
-            var started = _time.GetTimestamp();
-            var error = await _forwarder.SendAsync(context, destination.AddressPrefix, _client, _requestConfig, _transformer, cancel.Token).ConfigureAwait(false);
-            if (error == ForwarderError.None)
-            {
-                destination.Report(lease, attempt.Result, attempt.Detail);
-                _metrics?.RecordAttempt(destination, attempt.Result, _time.GetElapsedTime(started));
-                if (!attempt.Suppressed)
-                {
                     return;
                 }
 
-                Log.RetryingAfterStatus(_logger, Cluster.Id, destination.Id, attempt.Detail, number);
-                _metrics?.RecordRetry(Cluster.Id, "status");
+                var last = number >= options.Retry.MaxAttempts;
+                attempt.StartAttempt(mayRetryOnStatus: !last && idempotent && replayable);
+                var destination = lease.Destination;
+                var started = _time.GetTimestamp();
+                var error = await _forwarder.SendAsync(context, destination.AddressPrefix, _client, _requestConfig, _transformer, attempt.Token).ConfigureAwait(false);
+                if (error == ForwarderError.None)
+                {
+                    destination.Report(lease, attempt.Result, attempt.Detail);
+                    _metrics?.RecordAttempt(destination, attempt.Result, _time.GetElapsedTime(started));
+                    if (!attempt.Suppressed)
+                    {
+                        return;
+                    }
+
+                    Log.RetryingAfterStatus(_logger, Cluster.Id, destination.Id, attempt.Detail, number);
+                    _metrics?.RecordRetry(Cluster.Id, "status");
+                    ResetForRetry(context);
+                    continue;
+                }
+
+                var clientAborted = context.RequestAborted.IsCancellationRequested;
+                var deadlinePassed = attempt.IsCancellationRequested && !clientAborted;
+                var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+                var detail = deadlinePassed ? "request deadline passed" : Describe(error, exception);
+                var result = clientAborted ? CallResult.Ignored : CallResult.Failure;
+                destination.Report(lease, result, detail);
+                _metrics?.RecordAttempt(destination, result, _time.GetElapsedTime(started));
+                if (clientAborted)
+                {
+                    return; // the client gave up: nobody to answer, and never the destination's fault
+                }
+
+                if (context.Response.HasStarted)
+                {
+                    // Part of the response already went out: abort, so a truncated body is never passed off as complete.
+                    context.Abort();
+                    return;
+                }
+
+                if (deadlinePassed)
+                {
+                    context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+                    return;
+                }
+
+                var safe = (idempotent && replayable) || TransportErrors.NothingSent(exception);
+                if (last || !safe || !Cluster.HasUntriedAvailable(attempt.Tried) || !Cluster.RetryBudget.TryRetry())
+                {
+                    return; // YARP has set 502 or 504
+                }
+
+                Log.RetryingAfterError(_logger, Cluster.Id, destination.Id, detail, number);
+                _metrics?.RecordRetry(Cluster.Id, "error");
                 ResetForRetry(context);
-                continue;
             }
-
-            var clientAborted = context.RequestAborted.IsCancellationRequested;
-            var deadlinePassed = cancel.IsCancellationRequested && !clientAborted;
-            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-            var detail = deadlinePassed ? "request deadline passed" : Describe(error, exception);
-            var result = clientAborted ? CallResult.Ignored : CallResult.Failure;
-            destination.Report(lease, result, detail);
-            _metrics?.RecordAttempt(destination, result, _time.GetElapsedTime(started));
-            if (clientAborted)
-            {
-                return; // the client gave up: nobody to answer, and never the destination's fault
-            }
-
-            if (context.Response.HasStarted)
-            {
-                // Part of the response already went out: abort, so a truncated body is never passed off as complete.
-                context.Abort();
-                return;
-            }
-
-            if (deadlinePassed)
-            {
-                context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
-                return;
-            }
-
-            var safe = (idempotent && replayable) || TransportErrors.NothingSent(exception);
-            if (last || !safe || !Cluster.HasUntriedAvailable(attempt.Tried) || !Cluster.RetryBudget.TryRetry())
-            {
-                return; // YARP has set 502 or 504
-            }
-
-            Log.RetryingAfterError(_logger, Cluster.Id, destination.Id, detail, number);
-            _metrics?.RecordRetry(Cluster.Id, "error");
-            ResetForRetry(context);
+        }
+        finally
+        {
+            context.Features.Set<ProxyAttempt>(null);
+            attempt.Return();
         }
     }
 
     public void Dispose() => _client.Dispose();
-
-    /// <summary>Cancels <paramref name="cancel"/> after <paramref name="timeout"/>: on the system clock with the token source's own timer; on another clock with one of its timers (returned, to dispose).</summary>
-    private ITimer? StartDeadline(CancellationTokenSource cancel, TimeSpan timeout)
-    {
-        if (_time == TimeProvider.System)
-        {
-            cancel.CancelAfter(timeout);
-            return null;
-        }
-
-        return _time.CreateTimer(static state => ((CancellationTokenSource)state!).Cancel(), cancel, timeout, Timeout.InfiniteTimeSpan);
-    }
 
     /// <summary>Buffers a small body of an idempotent request so that it can be sent again; says whether the request can be replayed.</summary>
     private static bool PrepareBody(HttpRequest request, bool idempotent, int maxAttempts, long maxBuffered)

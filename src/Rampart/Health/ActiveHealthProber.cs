@@ -187,7 +187,8 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
                 var result = await _probe.RunAsync(destination.Address, options, expected, token).ConfigureAwait(false);
                 token.ThrowIfCancellationRequested();
                 ProbeCompleted?.Invoke(destination, result);
-                if (!destination.ReportProbe(generation, result))
+                var stale = !destination.ReportProbe(generation, result);
+                if (stale)
                 {
                     Log.StaleProbeIgnored(_logger, destination.ClusterId, destination.Id, generation);
                 }
@@ -196,7 +197,8 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
                     Log.ProbeFailed(_logger, destination.ClusterId, destination.Id, result.Detail, result.Duration.TotalMilliseconds);
                 }
 
-                var interval = options.IntervalFor(destination.ProbeSoon);
+                // The destination changed while the probe ran: the result did not count, so ask again soon.
+                var interval = options.IntervalFor(stale || destination.ProbeSoon);
                 await Task.Delay(Jittered(interval, options.Jitter), _time, token).ConfigureAwait(false);
             }
         }
