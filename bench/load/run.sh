@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Whole-proxy load run on this machine, loopback only, bounded, stops everything it started (by PID).
-# Measures in the same run, rounds interleaved: the backend directly, Rampart, a bare YARP config proxy,
+# Measures in the same run, rounds interleaved (and rotated: each round starts with the next target): the backend directly, Rampart, a bare YARP config proxy,
 # and nginx and HAProxy when installed (apt-get install -y wrk nginx haproxy).
 # Usage: bench/load/run.sh [ROUNDS=3] [SECONDS=10] [CONNECTIONS=64]
 # More Rampart (or YARP: YARP_VARIANTS) variants in the same run (each on its own port, same config):
 #   RAMPART_VARIANTS="inline:DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1,Rampart__Server__InlineScheduling=true gcserver:DOTNET_gcServer=1"
+# RAMPART_BASELINE_REF=<git ref> also builds that commit's rampart and runs it as "base" (a before/after in one run).
 # Besides req/s and latency it reports each proxy's CPU time per request (its process and children, from
 # /proc), the figure that least depends on what else this 2-core machine runs at the same time.
 set -euo pipefail
@@ -20,6 +21,12 @@ echo "building (Release)…"
 for p in bench/load/Backend bench/load/YarpProxy src/Rampart.Host; do
   dotnet build -c Release "$root/$p" -o "$work/$(basename "$p")" >/dev/null
 done
+
+if [ -n "${RAMPART_BASELINE_REF:-}" ]; then
+  git -C "$root" worktree add --detach "$work/baseline-src" "$RAMPART_BASELINE_REF" >/dev/null 2>&1
+  dotnet build -c Release "$work/baseline-src/src/Rampart.Host" -o "$work/Rampart.Host.base" >/dev/null
+  git -C "$root" worktree remove --force "$work/baseline-src" >/dev/null 2>&1 || true
+fi
 
 backend_ports=(9201 9202 9203)
 for port in "${backend_ports[@]}"; do
@@ -45,6 +52,14 @@ pid[rampart]=$!
 
 variants=()
 port=8111
+if [ -n "${RAMPART_BASELINE_REF:-}" ]; then
+  (cd "$work" && exec dotnet "$work/Rampart.Host.base/Rampart.Host.dll" --config "$work/rampart.json" \
+     "--Rampart:Listen:0=http://127.0.0.1:$port" >"$work/rampart-base.log" 2>&1) & pids+=($!)
+  url[base]=http://127.0.0.1:$port/
+  pid[base]=$!
+  variants+=(base)
+  port=$((port + 1))
+fi
 for variant in ${RAMPART_VARIANTS:-}; do
   name=${variant%%:*}; settings=${variant#*:}
   (cd "$work" && exec env ${settings//,/ } dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart.json" \
@@ -122,6 +137,7 @@ fi
 targets=(direct rampart "${variants[@]}" yarp)
 [ -n "${url[nginx]:-}" ] && targets+=(nginx)
 [ -n "${url[haproxy]:-}" ] && targets+=(haproxy)
+if [ -n "${TARGETS:-}" ]; then targets=($TARGETS); fi # e.g. TARGETS="rampart spin70 yarp" for a focused A/B
 
 echo "waiting for every listener…"
 for t in "${targets[@]}"; do
@@ -144,7 +160,10 @@ cpu_ticks() {
 }
 hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$rounds"); do
-  for t in "${targets[@]}"; do
+  # Each round starts one target further along, so that no target always runs in the same position.
+  order=()
+  for i in "${!targets[@]}"; do order+=("${targets[$(( (i + round - 1) % ${#targets[@]} ))]}"); done
+  for t in "${order[@]}"; do
     before=$(cpu_ticks "${pid[$t]}")
     out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "${url[$t]}")
     after=$(cpu_ticks "${pid[$t]}")

@@ -105,6 +105,9 @@ internal static partial class RampartCommand
         // Transitions are logged; requests are not (high-volume facts are metrics). Settings in FILE may change this.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        // Not even a per-request scope: while this category is enabled at any level, ASP.NET Core's hosting
+        // opens a log scope and starts an Activity for every request (measured: bench/README.md).
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Services.AddRampart(builder.Configuration);
         // SIGTERM/Ctrl+C: stop accepting, let in-flight requests finish up to this, stop probes, exit 0.
