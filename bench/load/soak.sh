@@ -12,7 +12,8 @@ work=$(mktemp -d /tmp/rampart-soak.XXXXXX)
 pids=()
 declare -A backend_pid
 cleanup() {
-  for pid in "${pids[@]}" "${backend_pid[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # Backends restarted by the chaos loop (a subshell) are listed in backends.pids.
+  for pid in "${pids[@]}" "${backend_pid[@]}" $(cat "$work/backends.pids" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -24,7 +25,7 @@ for p in bench/load/Backend src/Rampart.Host; do
 done
 
 ports=(9301 9302 9303)
-start_backend() { dotnet "$work/Backend/Backend.dll" "$1" >/dev/null 2>&1 & backend_pid[$1]=$!; }
+start_backend() { dotnet "$work/Backend/Backend.dll" "$1" >/dev/null 2>&1 & backend_pid[$1]=$!; echo $! >> "$work/backends.pids"; }
 for port in "${ports[@]}"; do start_backend "$port"; done
 
 cat > "$work/rampart.json" <<JSON
@@ -65,7 +66,7 @@ chaos() {
     if [ "${state[$port]}" = ok ]; then
       [ "$healthy" -le 1 ] && continue
       case $((RANDOM % 3)) in
-        0) kill "${backend_pid[$port]}" 2>/dev/null || true; wait "${backend_pid[$port]}" 2>/dev/null || true; state[$port]=dead ;;
+        0) kill "${backend_pid[$port]}" 2>/dev/null || true; sed -i "/^${backend_pid[$port]}\$/d" "$work/backends.pids"; state[$port]=dead ;;
         1) curl -fs -X POST "http://127.0.0.1:$port/__mode/error" >/dev/null || true; state[$port]=error ;;
         2) curl -fs -X POST "http://127.0.0.1:$port/__mode/hang" >/dev/null || true; state[$port]=hang ;;
       esac
@@ -98,9 +99,12 @@ echo "== soak: $minutes min, $(date -u +%Y-%m-%d), $(nproc) cores, wrk -t2 -c$co
 grep -E 'Requests/sec|Latency|99%' "$work/wrk.txt" | sed 's/^/  /'
 echo "  chaos events: $events ($(awk '{ print $3 }' "$work/chaos.log" | sort | uniq -c | tr '\n' ' '))"
 echo "  requests: $requests, client-visible errors: $((non2xx + socket)) (non-2xx $non2xx, socket $socket)"
-awk -v s="$rss_start" -v e="$rss_end" -v p="$peak" 'BEGIN { printf "  Rampart RSS: start %.1f MiB, end %.1f MiB (%+.1f %%), peak %.1f MiB\n", s/1024, e/1024, (e-s)*100/s, p/1024 }'
-echo "  runtime (start → end):"
-join -a2 <(sort "$work/runtime-start.txt" | awk '{ v=$NF; $NF=""; print $0 "|" v }' | tr ' ' '_' | sort) \
-         <(sort "$work/runtime-end.txt" | awk '{ v=$NF; $NF=""; print $0 "|" v }' | tr ' ' '_' | sort) -t'|' 2>/dev/null \
-  | awk -F'|' '{ printf "    %s %s → %s\n", $1, ($3 == "" ? "-" : $2), ($3 == "" ? $2 : $3) }' | tr '_' ' ' | sed 's/  */ /g' | head -20
+first=$(awk 'NR == 1 { print $2 }' "$work/rss.log" 2>/dev/null); first=${first:-$rss_start}
+awk -v w="$rss_start" -v s="$first" -v e="$rss_end" -v p="$peak" 'BEGIN {
+  printf "  Rampart RSS: after warm-up %.1f MiB; 30 s into the soak %.1f MiB; end %.1f MiB (%+.1f %% from 30 s in); peak %.1f MiB\n", w/1024, s/1024, e/1024, (e-s)*100/s, p/1024 }'
+echo "  runtime, from /metrics (start → end):"
+awk 'NR == FNR { k = $0; sub(/ [^ ]+$/, "", k); v[k] = $NF; next }
+     { k = $0; sub(/ [^ ]+$/, "", k); gsub(/otel_scope_name="System.Runtime",?/, "", k); sub(/\{\}/, "", k)
+       printf "    %s %s → %s\n", k, (k in v ? v[k] : "-"), $NF }' \
+  <(sed 's/otel_scope_name="System.Runtime",\{0,1\}//; s/{}//' "$work/runtime-start.txt") "$work/runtime-end.txt"
 echo "  logs and raw output: $work"
