@@ -257,3 +257,54 @@ public sealed class HotReloadTests : IAsyncDisposable
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 }
+
+/// <summary>Reloading from options (an app that builds them itself): routes change for new requests, restart-only settings are reported.</summary>
+public sealed class ReloadFromOptionsTests
+{
+    [Fact]
+    public async Task Reload_ChangedRoute_NewRequestsFollowIt_AndRestartOnlySettingsAreReported()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1);
+        var settings = ProxyFixture.DefaultSettings(f.Backends);
+        settings["Rampart:Routes:0:Match:Path"] = "/only/{**rest}";
+        settings["Rampart:Routes:0:Match:Methods:0"] = "GET";
+        settings["Rampart:Listen:0"] = "http://127.0.0.1:1";
+        var options = RampartConfiguration.Load(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), out var errors);
+        Assert.Empty(errors);
+        using (var before = await f.Client.GetAsync("/elsewhere"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, before.StatusCode);
+        }
+
+        var result = f.Proxy.Reload(options);
+
+        Assert.Equal(RampartReloadOutcome.Applied, result.Outcome);
+        Assert.Contains("route all changed (/only/{**rest} → web)", result.Changes);
+        Assert.Contains("Rampart:Listen changed: takes effect at the next start", result.Changes);
+        Assert.Same(f.Cluster.Destinations[0], f.Proxy.Clusters[0].Destinations[0]); // the cluster did not change: the same state
+        using var elsewhere = await f.Client.GetAsync("/elsewhere");
+        using var only = await f.Client.GetAsync("/only/x");
+        using var post = await f.Client.PostAsync("/only/x", content: null);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, elsewhere.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, only.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        Assert.Equal(RampartReloadOutcome.Unchanged, f.Proxy.Reload(options).Outcome);
+    }
+
+    [Fact]
+    public async Task Reload_InvalidOptions_RejectedWithEveryProblem_NothingChanges()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1);
+        var settings = ProxyFixture.DefaultSettings(f.Backends);
+        settings["Rampart:Routes:0:Cluster"] = "nowhere";
+        var options = RampartConfiguration.Load(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), out var atStart);
+        var cluster = f.Cluster;
+
+        var result = f.Proxy.Reload(options);
+
+        Assert.Equal(RampartReloadOutcome.Rejected, result.Outcome);
+        Assert.Equal(atStart, result.Errors);
+        Assert.Same(cluster, f.Proxy.Clusters[0]);
+        Assert.Equal("ok from b0", await f.Client.GetStringAsync("/"));
+    }
+}
