@@ -113,6 +113,8 @@ internal static partial class RampartCommand
         // SIGTERM/Ctrl+C: stop accepting, let in-flight requests finish up to this, stop probes, exit 0.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         await using var app = builder.Build();
+        app.UseRampartDirectPath(); // one catch-all route: no routing work per request
+        app.UseRouting();
         app.MapRampart();
         await app.StartAsync();
         await using var admin = string.IsNullOrEmpty(options.Admin.Listen)

@@ -198,6 +198,9 @@ public sealed class RampartProxy : IDisposable
 
     internal ClusterForwarder GetForwarder(string clusterId) => Volatile.Read(ref _current).Forwarders[clusterId];
 
+    /// <summary>The forwarder of the configuration's only route when that route matches every request; otherwise <see langword="null"/>.</summary>
+    internal ClusterForwarder? EverythingForwarder => Volatile.Read(ref _current).Everything;
+
     private RampartReloadResult? ApplyConfiguration(bool explicitReload)
     {
         lock (_reloadLock)
@@ -350,8 +353,14 @@ public sealed class RampartProxy : IDisposable
         }
 
         var endpoints = options.Routes.Select(route => BuildEndpoint(route, forwarders[route.Cluster])).ToList();
-        return new Snapshot(options, forwarders, [.. forwarders.Values.Select(f => f.Cluster)], endpoints);
+        var everything = options.Routes is [var only] && MatchesEverything(only) ? forwarders[only.Cluster] : null;
+        return new Snapshot(options, forwarders, [.. forwarders.Values.Select(f => f.Cluster)], endpoints, everything);
     }
+
+    /// <summary>A route for any host and method whose path is a lone catch-all parameter (<c>/{**catch-all}</c>) without constraints.</summary>
+    private static bool MatchesEverything(Configuration.RouteOptions route) =>
+        route.Match.Hosts.Count == 0 && route.Match.Methods.Count == 0
+        && RoutePatternFactory.Parse(route.Match.Path).PathSegments is [{ Parts: [RoutePatternParameterPart { IsCatchAll: true, ParameterPolicies.Count: 0 }] }];
 
     private static Endpoint BuildEndpoint(Configuration.RouteOptions route, ClusterForwarder forwarder)
     {
@@ -534,5 +543,6 @@ public sealed class RampartProxy : IDisposable
         RampartOptions Options,
         Dictionary<string, ClusterForwarder> Forwarders,
         IReadOnlyList<ClusterState> Clusters,
-        IReadOnlyList<Endpoint> Endpoints);
+        IReadOnlyList<Endpoint> Endpoints,
+        ClusterForwarder? Everything);
 }

@@ -45,6 +45,8 @@ public sealed class RampartProxyServer : IAsyncDisposable
             app.Urls.Add(url);
         }
 
+        app.UseRampartDirectPath();
+        app.UseRouting();
         app.MapRampart();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         return new RampartProxyServer(app);

@@ -276,12 +276,15 @@ public sealed class ReloadFromOptionsTests
             Assert.Equal(System.Net.HttpStatusCode.OK, before.StatusCode);
         }
 
+        Assert.NotNull(f.Proxy.EverythingForwarder); // one catch-all route: the direct path, no routing
+
         var result = f.Proxy.Reload(options);
 
         Assert.Equal(RampartReloadOutcome.Applied, result.Outcome);
         Assert.Contains("route all changed (/only/{**rest} → web)", result.Changes);
         Assert.Contains("Rampart:Listen changed: takes effect at the next start", result.Changes);
         Assert.Same(f.Cluster.Destinations[0], f.Proxy.Clusters[0].Destinations[0]); // the cluster did not change: the same state
+        Assert.Null(f.Proxy.EverythingForwarder);    // a narrower route: back to routing
         using var elsewhere = await f.Client.GetAsync("/elsewhere");
         using var only = await f.Client.GetAsync("/only/x");
         using var post = await f.Client.PostAsync("/only/x", content: null);
