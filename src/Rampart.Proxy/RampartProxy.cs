@@ -333,7 +333,9 @@ public sealed class RampartProxy : IDisposable
 
             var reconfigured = old.Cluster.Reconfigure(clusterOptions);
             DescribeClusterChanges(old.Cluster, reconfigured, changes!);
-            var client = old.Cluster.Options.AttemptTimeout == clusterOptions.AttemptTimeout ? old.Client : null;
+            var sameClient = old.Cluster.Options.AttemptTimeout == clusterOptions.AttemptTimeout
+                && old.Cluster.Options.MaxConnectionsPerDestination == clusterOptions.MaxConnectionsPerDestination;
+            var client = sameClient ? old.Client : null;
             forwarders.Add(id, new ClusterForwarder(reconfigured, _forwarder, _time, _forwardingLogger, Metrics, client));
         }
 
@@ -430,6 +432,7 @@ public sealed class RampartProxy : IDisposable
         Check(nameof(a.FailureStatusCodes), a.FailureStatusCodes, b.FailureStatusCodes);
         Check(nameof(a.SlowStartWindow), a.SlowStartWindow, b.SlowStartWindow);
         Check(nameof(a.PanicThreshold), a.PanicThreshold, b.PanicThreshold);
+        Check(nameof(a.MaxConnectionsPerDestination), a.MaxConnectionsPerDestination, b.MaxConnectionsPerDestination);
         return changed;
     }
 

@@ -50,6 +50,7 @@ internal sealed partial class ClusterForwarder : IDisposable
             ActivityHeadersPropagator = null,
             ConnectTimeout = options.AttemptTimeout,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            MaxConnectionsPerServer = options.MaxConnectionsPerDestination > 0 ? options.MaxConnectionsPerDestination : int.MaxValue,
         });
         _requestConfig = new ForwarderRequestConfig
         {

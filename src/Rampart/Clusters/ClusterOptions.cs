@@ -43,6 +43,12 @@ public sealed class ClusterOptions
     /// </summary>
     public double PanicThreshold { get; set; }
 
+    /// <summary>
+    /// The most connections the proxy opens to one destination; requests beyond wait for a free one (within their
+    /// attempt timeout). Default 0: no limit. The proxy's setting: a Rampart HttpClient uses its primary handler's.
+    /// </summary>
+    public int MaxConnectionsPerDestination { get; set; }
+
     /// <summary>Every problem with this cluster, each naming its key under <paramref name="prefix"/>; empty when valid.</summary>
     /// <param name="prefix">The configuration path of this cluster, such as <c>Rampart:Clusters:web</c>.</param>
     public IReadOnlyList<string> Validate(string prefix = "")
@@ -67,6 +73,7 @@ public sealed class ClusterOptions
         errors.Check(StatusCodeSet.TryParse(FailureStatusCodes, out _), nameof(FailureStatusCodes), "must be status codes or ranges within 100-999, such as \"500,502-504\"", FailureStatusCodes);
         errors.Check(SlowStartWindow >= TimeSpan.Zero, nameof(SlowStartWindow), "must be 0 (off) or positive", SlowStartWindow);
         errors.Check(PanicThreshold is >= 0 and <= 1, nameof(PanicThreshold), "must be between 0 (off) and 1", PanicThreshold);
+        errors.Check(MaxConnectionsPerDestination >= 0, nameof(MaxConnectionsPerDestination), "must be 0 (no limit) or positive", MaxConnectionsPerDestination);
         return errors.Errors;
     }
 }
