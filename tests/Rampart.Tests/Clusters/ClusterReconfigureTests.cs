@@ -180,3 +180,17 @@ public sealed class ClusterReconfigureTests
         Assert.All(after.Destinations, d => Assert.Equal(PassiveHealthState.Healthy, d.PassiveHealth));
     }
 }
+
+public sealed class ClusterOptionsTests
+{
+    [Fact]
+    public void Validate_NegativeConnectionCap_NamesTheKey()
+    {
+        var options = new ClusterOptions { MaxConnectionsPerDestination = -1 };
+        options.Destinations["a"] = new DestinationOptions { Address = "http://127.0.0.1:9001" };
+
+        Assert.Equal(["Rampart:Clusters:web:MaxConnectionsPerDestination must be 0 (no limit) or positive (was -1)"], options.Validate("Rampart:Clusters:web"));
+        options.MaxConnectionsPerDestination = 16;
+        Assert.Empty(options.Validate("Rampart:Clusters:web"));
+    }
+}
