@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
@@ -29,7 +28,7 @@ namespace Rampart.Proxy;
 /// start, and the running one stays.
 /// </para>
 /// </remarks>
-public sealed class RampartProxy : IDisposable
+public sealed partial class RampartProxy : IDisposable
 {
     private readonly IHttpForwarder _forwarder;
     private readonly ActiveHealthProber _prober;
@@ -135,53 +134,6 @@ public sealed class RampartProxy : IDisposable
     /// <summary>Fires when a reload has swapped the routes and clusters.</summary>
     public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changed).Token);
 
-    /// <summary>Reads the configuration again (its files included) and applies it, as when it changes by itself.</summary>
-    /// <returns>How the reload ended.</returns>
-    /// <exception cref="InvalidOperationException">The proxy was built without a configuration.</exception>
-    public RampartReloadResult ReloadConfiguration()
-    {
-        var configuration = _configuration ?? throw new InvalidOperationException(
-            "This proxy was built from options, not from a configuration: there is nothing to reload from.");
-
-        lock (_reloadLock)
-        {
-            // Re-read every source, inner configurations included; their change callbacks wait (re-entrant lock, same thread), then one apply.
-            _explicitReload = true;
-            Volatile.Write(ref _fileError, null); // whatever fails from here on is fresh
-            try
-            {
-                foreach (var root in Roots(configuration))
-                {
-                    root.Reload();
-                }
-            }
-            finally
-            {
-                _explicitReload = false;
-            }
-
-            return ApplyConfiguration(explicitReload: true)!;
-        }
-    }
-
-    /// <summary>
-    /// Applies new options atomically: new routes and clusters serve new requests, while requests in flight
-    /// finish on what they started with. Destinations that stay (same cluster, id and address) keep their
-    /// health, ejection, breaker and drain state; removed ones stop being probed; added ones start Unknown
-    /// and are probed at once. Invalid options are rejected and the running ones stay.
-    /// </summary>
-    /// <param name="options">The new options.</param>
-    /// <returns>How the reload ended, with what changed or every problem.</returns>
-    public RampartReloadResult Reload(RampartOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        lock (_reloadLock)
-        {
-            var errors = RampartConfiguration.Validate(options);
-            return errors.Count > 0 ? Rejected(errors) : Apply(options, recordUnchanged: true);
-        }
-    }
-
     /// <inheritdoc/>
     public void Dispose()
     {
@@ -200,105 +152,6 @@ public sealed class RampartProxy : IDisposable
 
     /// <summary>The forwarder of the configuration's only route when that route matches every request; otherwise <see langword="null"/>.</summary>
     internal ClusterForwarder? EverythingForwarder => Volatile.Read(ref _current).Everything;
-
-    private RampartReloadResult? ApplyConfiguration(bool explicitReload)
-    {
-        lock (_reloadLock)
-        {
-            if (_explicitReload)
-            {
-                return null; // ReloadConfiguration applies once when every source has been read
-            }
-
-            try
-            {
-                if (Volatile.Read(ref _fileError) is { } fileError)
-                {
-                    // A file that failed on a reload leaves its provider empty until it loads again.
-                    if (explicitReload || !fileError.Provider.GetChildKeys([], null).Any())
-                    {
-                        return Rejected([Describe(fileError.Exception)]);
-                    }
-
-                    Interlocked.CompareExchange(ref _fileError, null, fileError);
-                }
-
-                var options = RampartConfiguration.Load(_configuration!, out var errors);
-                return errors.Count > 0 ? Rejected(errors) : Apply(options, recordUnchanged: explicitReload);
-            }
-#pragma warning disable CA1031 // a reload runs on the configuration's change callback: whatever happens, the running configuration stays
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                return Rejected([$"{RampartOptions.SectionName}: the reload failed: {ex.Message}"]);
-            }
-        }
-    }
-
-    // recordUnchanged: false for a change callback, so that a file watcher's second event does not hide what the first applied.
-    private RampartReloadResult Apply(RampartOptions options, bool recordUnchanged)
-    {
-        if (_disposed)
-        {
-            return Record(RampartReloadOutcome.Rejected, [], ["the proxy has stopped"]);
-        }
-
-        var previous = _current;
-        var changes = new List<string>();
-        var next = Build(options, previous, changes);
-        if (changes.Count == 0)
-        {
-            ConfigurationLog.Unchanged(_configurationLogger);
-            var unchanged = new RampartReloadResult(_time.GetUtcNow(), RampartReloadOutcome.Unchanged, [], []);
-            return recordUnchanged ? Record(unchanged) : unchanged;
-        }
-
-        // New destination objects start being probed before they can be picked; old ones stop after.
-        var before = previous.Clusters.SelectMany(c => c.Destinations).ToHashSet();
-        var after = next.Clusters.SelectMany(c => c.Destinations).ToHashSet();
-        foreach (var destination in after.Where(d => !before.Contains(d)))
-        {
-            Watch(destination);
-        }
-
-        Volatile.Write(ref _current, next);
-        Catalog.Replace([.. previous.Clusters.Except(next.Clusters)], [.. next.Clusters.Except(previous.Clusters)]);
-        LoadedAt = _time.GetUtcNow();
-        var changed = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
-        changed.Cancel();
-        changed.Dispose();
-
-        foreach (var destination in before.Where(d => !after.Contains(d)))
-        {
-            _ = _prober.UntrackAsync(destination);
-        }
-
-        // A replaced forwarder's client may still carry requests that started before the swap: dispose it once they are over.
-        var kept = next.Forwarders.Values.Select(f => f.Client).ToHashSet();
-        foreach (var old in previous.Forwarders.Values.Where(f => !kept.Contains(f.Client)))
-        {
-            _ = DisposeLaterAsync(old, old.Cluster.Options.Timeout + TimeSpan.FromSeconds(5));
-        }
-
-        ConfigurationLog.Applied(_configurationLogger, changes);
-        return Record(RampartReloadOutcome.Applied, changes, []);
-    }
-
-    private RampartReloadResult Rejected(IReadOnlyList<string> errors)
-    {
-        ConfigurationLog.Rejected(_configurationLogger, errors);
-        return Record(RampartReloadOutcome.Rejected, [], errors);
-    }
-
-    private RampartReloadResult Record(RampartReloadOutcome outcome, IReadOnlyList<string> changes, IReadOnlyList<string> errors) =>
-        Record(new RampartReloadResult(_time.GetUtcNow(), outcome, changes, errors));
-
-    private RampartReloadResult Record(RampartReloadResult result)
-    {
-        Volatile.Write(ref _lastReload, result);
-        Reloaded?.Invoke(result);
-        return result;
-    }
 
     /// <summary>The snapshot for <paramref name="options"/>; with a previous one, what stays is carried over and every difference is told in <paramref name="changes"/>.</summary>
     private Snapshot Build(RampartOptions options, Snapshot? previous, List<string>? changes)
@@ -332,7 +185,7 @@ public sealed class RampartProxy : IDisposable
             }
 
             var reconfigured = old.Cluster.Reconfigure(clusterOptions);
-            DescribeClusterChanges(old.Cluster, reconfigured, changes!);
+            ConfigurationChanges.Cluster(old.Cluster, reconfigured, changes!);
             var sameClient = old.Cluster.Options.AttemptTimeout == clusterOptions.AttemptTimeout
                 && old.Cluster.Options.MaxConnectionsPerDestination == clusterOptions.MaxConnectionsPerDestination;
             var client = sameClient ? old.Client : null;
@@ -350,8 +203,8 @@ public sealed class RampartProxy : IDisposable
                 }
             }
 
-            DescribeRouteChanges(previous.Options, options, changes!);
-            DescribeRestartSettings(previous.Options, options, changes!);
+            ConfigurationChanges.Routes(previous.Options, options, changes!);
+            ConfigurationChanges.RestartSettings(previous.Options, options, changes!);
         }
 
         var endpoints = options.Routes.Select(route => BuildEndpoint(route, forwarders[route.Cluster])).ToList();
@@ -383,101 +236,6 @@ public sealed class RampartProxy : IDisposable
         return builder.Build();
     }
 
-    private static void DescribeClusterChanges(ClusterState old, ClusterState reconfigured, List<string> changes)
-    {
-        var before = old.Destinations.ToDictionary(d => d.Id, StringComparer.OrdinalIgnoreCase);
-        var after = reconfigured.Destinations.ToDictionary(d => d.Id, StringComparer.OrdinalIgnoreCase);
-        foreach (var d in reconfigured.Destinations)
-        {
-            if (!before.TryGetValue(d.Id, out var was))
-            {
-                changes.Add($"cluster {old.Id}: destination {d.Id} added ({d.Address})");
-            }
-            else if (was.Address != d.Address)
-            {
-                changes.Add($"cluster {old.Id}: destination {d.Id} moved to {d.Address} (starts afresh)");
-            }
-        }
-
-        foreach (var d in old.Destinations.Where(d => !after.ContainsKey(d.Id)))
-        {
-            changes.Add($"cluster {old.Id}: destination {d.Id} removed");
-        }
-
-        var settings = DescribeSettings(old.Options, reconfigured.Options);
-        if (settings.Count > 0)
-        {
-            changes.Add($"cluster {old.Id}: {string.Join(", ", settings)} changed (destinations that stay keep their state)");
-        }
-    }
-
-    private static List<string> DescribeSettings(ClusterOptions a, ClusterOptions b)
-    {
-        var changed = new List<string>();
-        void Check(string name, object x, object y)
-        {
-            if (!OptionsComparison.Same(x, y))
-            {
-                changed.Add(name);
-            }
-        }
-
-        Check(nameof(a.LoadBalancing), a.LoadBalancing, b.LoadBalancing);
-        Check(nameof(a.HealthCheck) + ":Active", a.HealthCheck.Active, b.HealthCheck.Active);
-        Check(nameof(a.HealthCheck) + ":Passive", a.HealthCheck.Passive, b.HealthCheck.Passive);
-        Check(nameof(a.CircuitBreaker), a.CircuitBreaker, b.CircuitBreaker);
-        Check(nameof(a.Retry), a.Retry, b.Retry);
-        Check(nameof(a.AttemptTimeout), a.AttemptTimeout, b.AttemptTimeout);
-        Check(nameof(a.Timeout), a.Timeout, b.Timeout);
-        Check(nameof(a.FailureStatusCodes), a.FailureStatusCodes, b.FailureStatusCodes);
-        Check(nameof(a.SlowStartWindow), a.SlowStartWindow, b.SlowStartWindow);
-        Check(nameof(a.PanicThreshold), a.PanicThreshold, b.PanicThreshold);
-        Check(nameof(a.MaxConnectionsPerDestination), a.MaxConnectionsPerDestination, b.MaxConnectionsPerDestination);
-        return changed;
-    }
-
-    private static void DescribeRouteChanges(RampartOptions a, RampartOptions b, List<string> changes)
-    {
-        var before = a.Routes.ToDictionary(r => r.Id, StringComparer.OrdinalIgnoreCase);
-        var after = b.Routes.ToDictionary(r => r.Id, StringComparer.OrdinalIgnoreCase);
-        foreach (var route in b.Routes)
-        {
-            if (!before.TryGetValue(route.Id, out var was))
-            {
-                changes.Add($"route {route.Id} added ({route.Match.Path} → {route.Cluster})");
-            }
-            else if (!OptionsComparison.Same(was, route))
-            {
-                changes.Add($"route {route.Id} changed ({route.Match.Path} → {route.Cluster})");
-            }
-        }
-
-        changes.AddRange(a.Routes.Where(r => !after.ContainsKey(r.Id)).Select(r => $"route {r.Id} removed"));
-        if (changes.Count == 0 && !a.Routes.Select(r => r.Id).SequenceEqual(b.Routes.Select(r => r.Id), StringComparer.OrdinalIgnoreCase))
-        {
-            changes.Add("routes reordered");
-        }
-    }
-
-    private static void DescribeRestartSettings(RampartOptions a, RampartOptions b, List<string> changes)
-    {
-        const string root = RampartOptions.SectionName;
-        if (!a.Listen.SequenceEqual(b.Listen))
-        {
-            changes.Add($"{root}:Listen changed: takes effect at the next start");
-        }
-
-        if (!OptionsComparison.Same(a.Admin, b.Admin))
-        {
-            changes.Add($"{root}:Admin changed: takes effect at the next start");
-        }
-
-        if (a.ShutdownTimeout != b.ShutdownTimeout)
-        {
-            changes.Add($"{root}:ShutdownTimeout changed: takes effect at the next start");
-        }
-    }
-
     private void Watch(DestinationState destination)
     {
         var metrics = Metrics;
@@ -489,58 +247,6 @@ public sealed class RampartProxy : IDisposable
         };
         _prober.Track(destination);
     }
-
-    /// <summary>A configuration file that fails to load on a reload is reported by the next reload instead of ending the process.</summary>
-    private void WatchFileErrors(IConfiguration configuration)
-    {
-        foreach (var provider in Roots(configuration).SelectMany(r => r.Providers).OfType<FileConfigurationProvider>())
-        {
-            provider.Source.OnLoadException ??= context =>
-            {
-                Volatile.Write(ref _fileError, new FileError(context.Provider, context.Exception));
-                context.Ignore = true;
-            };
-        }
-    }
-
-    /// <summary>The configuration's roots, the configurations chained into it included (a host's configuration often wraps the application's).</summary>
-    private static IEnumerable<IConfigurationRoot> Roots(IConfiguration configuration)
-    {
-        if (configuration is not IConfigurationRoot root)
-        {
-            yield break;
-        }
-
-        yield return root;
-        foreach (var chained in root.Providers.OfType<ChainedConfigurationProvider>())
-        {
-            foreach (var inner in Roots(chained.Configuration))
-            {
-                yield return inner;
-            }
-        }
-    }
-
-    private static string Describe(Exception fileError)
-    {
-        var innermost = fileError;
-        while (innermost.InnerException is not null)
-        {
-            innermost = innermost.InnerException;
-        }
-
-        return ReferenceEquals(innermost, fileError)
-            ? fileError.Message
-            : string.Create(CultureInfo.InvariantCulture, $"{fileError.Message.TrimEnd('.')}: {innermost.Message}");
-    }
-
-    private async Task DisposeLaterAsync(ClusterForwarder forwarder, TimeSpan after)
-    {
-        await Task.Delay(after, _time).ConfigureAwait(false);
-        forwarder.Dispose();
-    }
-
-    private sealed record FileError(FileConfigurationProvider Provider, Exception Exception);
 
     private sealed record Snapshot(
         RampartOptions Options,

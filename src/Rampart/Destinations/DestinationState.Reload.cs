@@ -1,0 +1,76 @@
+using Rampart.Health;
+
+namespace Rampart.Destinations;
+
+// A configuration reload: a destination's state carried over to its successor, or the destination retired.
+public sealed partial class DestinationState
+{
+    private bool _retired; // guarded by _lock
+
+    /// <summary>
+    /// Takes over <paramref name="previous"/>'s health, ejection, breaker, drain, counters, slow start and journal:
+    /// a reload replaced the destination's options. The generation continues from the previous one's, so its
+    /// late results stay with it. Counts in sliding windows start afresh.
+    /// </summary>
+    internal void InheritFrom(DestinationState previous)
+    {
+        lock (previous._lock)
+        {
+            lock (_lock)
+            {
+                _active.InheritFrom(previous._active);
+                _passive.InheritFrom_NeedsLock(previous._passive);
+                if (_passive.State == PassiveHealthState.Ejected)
+                {
+                    _budget.TakeInherited();
+                }
+
+                _draining = previous._draining;
+                _journal.Clear();
+                foreach (var transition in previous._journal)
+                {
+                    _journal.Enqueue(transition);
+                }
+
+                Volatile.Write(ref _requests, previous.Requests);
+                Volatile.Write(ref _failures, previous.Failures);
+                Volatile.Write(ref _refusedEjections, previous.RefusedEjections);
+                Volatile.Write(ref _slowStartCredit, Volatile.Read(ref previous._slowStartCredit));
+                Volatile.Write(ref _slowStartSince, _slowStartTicks > 0 ? Volatile.Read(ref previous._slowStartSince) : 0);
+                Volatile.Write(ref _exclusions, ExclusionsNow_NeedsLock());
+                Volatile.Write(ref _generation, previous._generation + 1);
+            }
+        }
+
+        Breaker.InheritFrom(previous.Breaker);
+    }
+
+    /// <summary>The destination left its cluster (a reload): it gives back its place in the ejection budget and is never ejected again.</summary>
+    internal void Retire()
+    {
+        lock (_lock)
+        {
+            if (_retired)
+            {
+                return;
+            }
+
+            if (_passive.State == PassiveHealthState.Ejected)
+            {
+                ReleaseEjection_NeedsLock();
+            }
+
+            _budget.RemoveDestination();
+            _retired = true;
+        }
+    }
+
+    /// <summary>Gives the cluster's ejection budget back its place, unless a reload already took the destination out of the cluster.</summary>
+    private void ReleaseEjection_NeedsLock()
+    {
+        if (!_retired)
+        {
+            _budget.Release();
+        }
+    }
+}
