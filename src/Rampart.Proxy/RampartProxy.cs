@@ -94,6 +94,11 @@ public sealed partial class RampartProxy : IDisposable
         }
 
         _current = Build(options, previous: null, changes: null);
+        foreach (var destination in _current.Clusters.SelectMany(c => c.Destinations))
+        {
+            Watch(destination);
+        }
+
         Catalog.Replace([], [.. _current.Clusters]);
         LoadedAt = timeProvider.GetUtcNow();
         if (configuration is not null)
@@ -148,8 +153,6 @@ public sealed partial class RampartProxy : IDisposable
         }
     }
 
-    internal ClusterForwarder GetForwarder(string clusterId) => Volatile.Read(ref _current).Forwarders[clusterId];
-
     /// <summary>The forwarder of the configuration's only route when that route matches every request; otherwise <see langword="null"/>.</summary>
     internal ClusterForwarder? EverythingForwarder => Volatile.Read(ref _current).Everything;
 
@@ -162,17 +165,7 @@ public sealed partial class RampartProxy : IDisposable
             if (previous?.Forwarders.GetValueOrDefault(id) is not { } old)
             {
                 var cluster = new ClusterState(id, clusterOptions, _time);
-                if (previous is null)
-                {
-                    foreach (var destination in cluster.Destinations)
-                    {
-                        Watch(destination);
-                    }
-                }
-                else
-                {
-                    changes!.Add($"cluster {id} added ({cluster.Destinations.Count} destination(s))");
-                }
+                changes?.Add($"cluster {id} added ({cluster.Destinations.Count} destination(s))");
 
                 forwarders.Add(id, new ClusterForwarder(cluster, _forwarder, _time, _forwardingLogger, Metrics));
                 continue;
@@ -186,9 +179,7 @@ public sealed partial class RampartProxy : IDisposable
 
             var reconfigured = old.Cluster.Reconfigure(clusterOptions);
             ConfigurationChanges.Cluster(old.Cluster, reconfigured, changes!);
-            var sameClient = old.Cluster.Options.AttemptTimeout == clusterOptions.AttemptTimeout
-                && old.Cluster.Options.MaxConnectionsPerDestination == clusterOptions.MaxConnectionsPerDestination;
-            var client = sameClient ? old.Client : null;
+            var client = ClusterForwarder.CanShareClient(old.Cluster.Options, clusterOptions) ? old.Client : null;
             forwarders.Add(id, new ClusterForwarder(reconfigured, _forwarder, _time, _forwardingLogger, Metrics, client));
         }
 

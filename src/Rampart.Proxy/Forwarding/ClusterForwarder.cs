@@ -62,6 +62,10 @@ internal sealed partial class ClusterForwarder : IDisposable
 
     public ClusterState Cluster { get; }
 
+    /// <summary>Whether a forwarder for <paramref name="next"/> may keep the client of one for <paramref name="previous"/>: the settings the client is built from are the same.</summary>
+    public static bool CanShareClient(ClusterOptions previous, ClusterOptions next) =>
+        previous.AttemptTimeout == next.AttemptTimeout && previous.MaxConnectionsPerDestination == next.MaxConnectionsPerDestination;
+
     /// <summary>The client requests go out through (one connection pool per cluster).</summary>
     public HttpMessageInvoker Client => _client;
 

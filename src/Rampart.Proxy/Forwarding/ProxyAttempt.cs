@@ -16,8 +16,6 @@ internal sealed class ProxyAttempt
     private static readonly ObjectPool<ProxyAttempt> Pool =
         new DefaultObjectPool<ProxyAttempt>(new DefaultPooledObjectPolicy<ProxyAttempt>(), Environment.ProcessorCount * 64);
 
-    private static readonly Action<object?> CancelSource = static state => ((CancellationTokenSource)state!).Cancel();
-
     private CancellationTokenSource _cancel = new();
     private CancellationTokenRegistration _clientAbort;
     private ITimer? _timer;
@@ -47,18 +45,20 @@ internal sealed class ProxyAttempt
     public static ProxyAttempt Rent(TimeSpan timeout, TimeProvider time, CancellationToken requestAborted)
     {
         var attempt = Pool.Get();
-        attempt._clientAbort = requestAborted.UnsafeRegister(CancelSource, attempt._cancel);
+        attempt._clientAbort = requestAborted.UnsafeRegister(Cancel, attempt._cancel);
         if (time == TimeProvider.System)
         {
             attempt._cancel.CancelAfter(timeout); // the source's own timer, reset and kept by TryReset
         }
         else
         {
-            attempt._timer = time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), attempt._cancel, timeout, Timeout.InfiniteTimeSpan);
+            attempt._timer = time.CreateTimer(Cancel, attempt._cancel, timeout, Timeout.InfiniteTimeSpan);
         }
 
         return attempt;
     }
+
+    private static void Cancel(object? source) => ((CancellationTokenSource)source!).Cancel();
 
     public void StartAttempt(bool mayRetryOnStatus)
     {
