@@ -3,6 +3,8 @@
 # Measures in the same run, rounds interleaved (and rotated: each round starts with the next target): the backend directly, Rampart, a bare YARP config proxy,
 # and nginx and HAProxy when installed (apt-get install -y wrk nginx haproxy).
 # Usage: bench/load/run.sh [ROUNDS=3] [SECONDS=10] [CONNECTIONS=64]
+# Every backend also speaks HTTP/2 with prior knowledge (h2c) on its port + 1000; the targets rampart-h2, yarp-h2 and
+# haproxy-h2 forward over it (nginx cannot proxy HTTP/2 to upstreams). H2=0 leaves them out.
 # More Rampart (or YARP: YARP_VARIANTS) variants in the same run (each on its own port, same config):
 #   RAMPART_VARIANTS="inline:DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1,Rampart__Server__InlineScheduling=true gcserver:DOTNET_gcServer=1"
 # RAMPART_BASELINE_REF=<git ref> also builds that commit's rampart and runs it as "base" (a before/after in one run).
@@ -37,15 +39,19 @@ declare -A url pid
 url[direct]=http://127.0.0.1:9201/
 pid[direct]=${pids[0]}
 
-cat > "$work/rampart.json" <<JSON
+# rampart_config FILE FIRST_BACKEND_PORT HTTP_VERSION
+rampart_config() {
+  cat > "$1" <<JSON
 { "Rampart": { "Listen": [ "http://127.0.0.1:8101" ], "Admin": { "Listen": "" },
   "Routes": [ { "Id": "all", "Cluster": "web" } ],
-  "Clusters": { "web": { "LoadBalancing": "RoundRobin",
-    "Destinations": { "a": { "Address": "http://127.0.0.1:9201" }, "b": { "Address": "http://127.0.0.1:9202" }, "c": { "Address": "http://127.0.0.1:9203" } },
+  "Clusters": { "web": { "LoadBalancing": "RoundRobin", "HttpVersion": "$3",
+    "Destinations": { "a": { "Address": "http://127.0.0.1:$2" }, "b": { "Address": "http://127.0.0.1:$(($2 + 1))" }, "c": { "Address": "http://127.0.0.1:$(($2 + 2))" } },
     "HealthCheck": { "Active": { "Enabled": true, "Path": "/health", "Interval": "00:00:01", "Timeout": "00:00:00.500" },
                      "Passive": { "Enabled": true } } } } },
   "Logging": { "LogLevel": { "Default": "Warning" } } }
 JSON
+}
+rampart_config "$work/rampart.json" 9201 1.1
 (cd "$work" && exec dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart.json" >"$work/rampart.log" 2>&1) & pids+=($!)
 url[rampart]=http://127.0.0.1:8101/
 pid[rampart]=$!
@@ -134,9 +140,32 @@ CONF
   pid[haproxy]=$!
 fi
 
+h2_targets=()
+if [ "${H2:-1}" != 0 ]; then
+  h2_ports=(10201 10202 10203)
+  rampart_config "$work/rampart-h2.json" 10201 2
+  (cd "$work" && exec dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart-h2.json" \
+     "--Rampart:Listen:0=http://127.0.0.1:8105" >"$work/rampart-h2.log" 2>&1) & pids+=($!)
+  url[rampart-h2]=http://127.0.0.1:8105/
+  pid[rampart-h2]=$!
+  dotnet "$work/YarpProxy/YarpProxy.dll" 8106 --h2 "${h2_ports[@]}" & pids+=($!)
+  url[yarp-h2]=http://127.0.0.1:8106/
+  pid[yarp-h2]=$!
+  h2_targets=(rampart-h2 yarp-h2)
+  if command -v haproxy >/dev/null; then
+    sed -e 's/8104/8107/' -e 's/ 127.0.0.1:92\(0[0-9]\) check inter 1s/ 127.0.0.1:102\1 check inter 1s proto h2 check-proto h2/' \
+      "$work/haproxy.cfg" > "$work/haproxy-h2.cfg"
+    haproxy -f "$work/haproxy-h2.cfg" -db >"$work/haproxy-h2.log" 2>&1 & pids+=($!)
+    url[haproxy-h2]=http://127.0.0.1:8107/
+    pid[haproxy-h2]=$!
+    h2_targets+=(haproxy-h2)
+  fi
+fi
+
 targets=(direct rampart "${variants[@]}" yarp)
 [ -n "${url[nginx]:-}" ] && targets+=(nginx)
 [ -n "${url[haproxy]:-}" ] && targets+=(haproxy)
+targets+=("${h2_targets[@]}")
 if [ -n "${TARGETS:-}" ]; then targets=($TARGETS); fi # e.g. TARGETS="rampart spin70 yarp" for a focused A/B
 
 echo "waiting for every listener…"
@@ -174,7 +203,7 @@ for round in $(seq 1 "$rounds"); do
     p99=$(to_ms "$(echo "$out" | awk '$1 == "99%" { print $2 }')")
     errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ { print }' | tr '\n' ' ')
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$rps" "$p50" "$p99" "$cpu_us" "$errors" >> "$results"
-    printf 'round %d %-8s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms  cpu %6.1f us/req %s\n' "$round" "$t" "$rps" "$p50" "$p99" "$cpu_us" "$errors"
+    printf 'round %d %-10s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms  cpu %6.1f us/req %s\n' "$round" "$t" "$rps" "$p50" "$p99" "$cpu_us" "$errors"
   done
 done
 
@@ -188,11 +217,16 @@ for t in "${targets[@]}"; do
   med_p99[$t]=$(awk -F'\t' -v t="$t" '$1 == t { print $4 }' "$results" | median)
   med_cpu[$t]=$(awk -F'\t' -v t="$t" '$1 == t { print $5 }' "$results" | median)
 done
-printf '| %-8s | %10s | %8s | %8s | %10s | %8s | %8s | %12s |\n' target "req/s" "p50 ms" "p99 ms" "CPU µs/req" "× YARP" "× nginx" "CPU × YARP"
-printf '| %-8s | %10s | %8s | %8s | %10s | %8s | %8s | %12s |\n' -------- ---------- -------- -------- ---------- -------- -------- ------------
+printf '| %-10s | %10s | %8s | %8s | %10s | %8s | %8s | %12s |\n' target "req/s" "p50 ms" "p99 ms" "CPU µs/req" "× YARP" "× nginx" "CPU × YARP"
+printf '| %-10s | %10s | %8s | %8s | %10s | %8s | %8s | %12s |\n' ---------- ---------- -------- -------- ---------- -------- -------- ------------
 for t in "${targets[@]}"; do
   vs_yarp=$(awk -v a="${med_rps[$t]}" -v b="${med_rps[yarp]}" 'BEGIN { printf "%.2f", a / b }')
   vs_nginx=$( [ -n "${med_rps[nginx]:-}" ] && awk -v a="${med_rps[$t]}" -v b="${med_rps[nginx]}" 'BEGIN { printf "%.2f", a / b }' || echo "-")
   cpu_vs_yarp=$(awk -v a="${med_cpu[$t]}" -v b="${med_cpu[yarp]}" 'BEGIN { printf "%.2f", a / b }')
-  printf '| %-8s | %10.0f | %8.2f | %8.2f | %10s | %8s | %8s | %12s |\n' "$t" "${med_rps[$t]}" "${med_p50[$t]}" "${med_p99[$t]}" "${med_cpu[$t]}" "$vs_yarp" "$vs_nginx" "$cpu_vs_yarp"
+  printf '| %-10s | %10.0f | %8.2f | %8.2f | %10s | %8s | %8s | %12s |\n' "$t" "${med_rps[$t]}" "${med_p50[$t]}" "${med_p99[$t]}" "${med_cpu[$t]}" "$vs_yarp" "$vs_nginx" "$cpu_vs_yarp"
 done
+ratio() { [ -n "${med_rps[$1]:-}" ] && [ -n "${med_rps[$2]:-}" ] && awk -v a="${med_rps[$1]}" -v b="${med_rps[$2]}" 'BEGIN { printf "%.2f", a / b }' || echo "-"; }
+echo
+echo "like for like: rampart ÷ yarp $(ratio rampart yarp) (HTTP/1.1 to backends), rampart-h2 ÷ yarp-h2 $(ratio rampart-h2 yarp-h2) (HTTP/2);" \
+  "rampart-h2 ÷ nginx $(ratio rampart-h2 nginx), rampart-h2 ÷ haproxy-h2 $(ratio rampart-h2 haproxy-h2)"
+

@@ -23,6 +23,7 @@ internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var original = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
+        var (originalVersion, originalPolicy) = (request.Version, request.VersionPolicy);
         var retry = cluster.Options.Retry;
         var idempotent = FailoverRules.IsIdempotent(request.Method.Method);
         var replayable = await PrepareContentAsync(request, idempotent, retry.MaxAttempts, retry.MaxBufferedBodyBytes, cancellationToken).ConfigureAwait(false);
@@ -42,6 +43,12 @@ internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions 
                 var last = number >= retry.MaxAttempts;
                 var destination = lease.Destination;
                 request.RequestUri = new Uri(destination.AddressPrefix + original.PathAndQuery);
+                if (destination.HttpVersion.Major >= 2)
+                {
+                    // The cluster says its destinations speak HTTP/2 (HttpVersion "2"); "1.1" leaves the caller's choice alone.
+                    (request.Version, request.VersionPolicy) = (destination.HttpVersion, destination.HttpVersionPolicy);
+                }
+
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
                 attempt.CancelAfter(cluster.Options.AttemptTimeout);
                 HttpResponseMessage response;
@@ -95,6 +102,7 @@ internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions 
         finally
         {
             request.RequestUri = original;
+            (request.Version, request.VersionPolicy) = (originalVersion, originalPolicy);
         }
     }
 

@@ -147,6 +147,42 @@ public sealed class RampartHandlerTests : IAsyncLifetime
         Assert.Equal(3, _host.Services.GetRequiredService<ActiveHealthProber>().RunningLoops);
     }
 
+    [Fact]
+    public async Task HttpVersion2_CallsAndProbesSpeakH2cToDestinationsThatOnlySpeakIt()
+    {
+        var h2 = new List<TestBackend>();
+        for (var i = 0; i < 2; i++)
+        {
+            h2.Add(await TestBackend.StartAsync($"h{i}", protocols: Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2));
+        }
+
+        _backends.AddRange(h2);
+        var client = await StartAsync(o =>
+        {
+            o.Cluster.Destinations.Clear();
+            foreach (var b in h2)
+            {
+                o.Cluster.Destinations[b.Name] = new() { Address = b.Address.ToString() };
+            }
+
+            o.Cluster.HttpVersion = "2";
+        });
+        await WaitUntilAsync(() => h2.All(b => b.ProbeProtocols.ContainsKey("HTTP/2")));
+
+        var bodies = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/items/{i}");
+            using var response = await client.SendAsync(request);
+            bodies.Add(await response.Content.ReadAsStringAsync());
+            Assert.Equal(HttpVersion.Version11, request.Version); // the caller's request is given back as it was
+        }
+
+        Assert.Equal(["ok from h0", "ok from h1"], bodies.Distinct().Order());
+        Assert.All(h2, b => Assert.All(b.Seen, s => Assert.Equal("HTTP/2", s.Protocol)));
+        Assert.All(h2, b => Assert.Equal(["HTTP/2"], b.ProbeProtocols.Keys));
+    }
+
     private async Task<HttpClient> StartAsync(Action<RampartClientOptions>? configure = null, TimeSpan? lifetime = null)
     {
         var builder = Host.CreateApplicationBuilder();

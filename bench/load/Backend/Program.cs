@@ -9,8 +9,15 @@ using Microsoft.Extensions.Logging;
 // from then on: error answers 500, hang accepts and never answers (until the client gives up).
 var port = int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture);
 var builder = WebApplication.CreateSlimBuilder();
-builder.Logging.ClearProviders();
-builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+if (Environment.GetEnvironmentVariable("BACKEND_LOG") != "1") { builder.Logging.ClearProviders(); } else { builder.Logging.SetMinimumLevel(LogLevel.Debug); }
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Listen(IPAddress.Loopback, port);
+    // HAProxy 2.6 sends `:scheme https` over cleartext HTTP/2 to servers; Kestrel refuses that unless told to allow it.
+    k.AllowAlternateSchemes = true;
+    // The same backend over HTTP/2 without TLS (prior knowledge), on PORT + 1000.
+    k.Listen(IPAddress.Loopback, port + 1000, listen => listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+});
 var app = builder.Build();
 var body = "hello"u8.ToArray();
 var mode = "ok";

@@ -6,9 +6,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Configuration;
 
-// Usage: YarpProxy LISTEN_PORT BACKEND_PORT...
+// Usage: YarpProxy LISTEN_PORT [--h2] BACKEND_PORT...
+// --h2: HTTP/2 with prior knowledge to the backends (YARP's HttpRequest Version "2", VersionPolicy RequestVersionExact).
 var port = int.Parse(args[0], CultureInfo.InvariantCulture);
-var destinations = args.Skip(1).Select((p, i) => (Id: $"d{i}", Address: $"http://127.0.0.1:{p}/"))
+var h2 = args.Contains("--h2");
+var destinations = args.Skip(1).Where(a => a != "--h2").Select((p, i) => (Id: $"d{i}", Address: $"http://127.0.0.1:{p}/"))
     .ToDictionary(d => d.Id, d => new DestinationConfig { Address = d.Address });
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
@@ -21,6 +23,7 @@ builder.Services.AddReverseProxy().LoadFromMemory(
             ClusterId = "web",
             LoadBalancingPolicy = "RoundRobin",
             Destinations = destinations,
+            HttpRequest = h2 ? new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { Version = HttpVersion.Version20, VersionPolicy = System.Net.Http.HttpVersionPolicy.RequestVersionExact } : null,
             HealthCheck = new HealthCheckConfig
             {
                 Active = new ActiveHealthCheckConfig { Enabled = true, Interval = TimeSpan.FromSeconds(1), Timeout = TimeSpan.FromMilliseconds(500), Policy = "ConsecutiveFailures", Path = "/health" },

@@ -55,6 +55,7 @@ internal static class ConfigurationChanges
         Check(nameof(a.SlowStartWindow), a.SlowStartWindow, b.SlowStartWindow);
         Check(nameof(a.PanicThreshold), a.PanicThreshold, b.PanicThreshold);
         Check(nameof(a.MaxConnectionsPerDestination), a.MaxConnectionsPerDestination, b.MaxConnectionsPerDestination);
+        Check(nameof(a.HttpVersion), a.HttpVersion, b.HttpVersion);
         return changed;
     }
 

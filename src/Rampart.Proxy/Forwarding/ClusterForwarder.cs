@@ -25,6 +25,7 @@ internal sealed partial class ClusterForwarder : IDisposable
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _client;
     private readonly ForwarderRequestConfig _requestConfig;
+    private readonly ForwarderRequestConfig _exactVersionConfig; // HTTP/2 with prior knowledge (h2c)
     private readonly RampartTransformer _transformer;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -55,9 +56,10 @@ internal sealed partial class ClusterForwarder : IDisposable
         _requestConfig = new ForwarderRequestConfig
         {
             ActivityTimeout = options.AttemptTimeout,
-            Version = HttpVersion.Version11,
+            Version = cluster.HttpVersion,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
+        _exactVersionConfig = _requestConfig with { VersionPolicy = HttpVersionPolicy.RequestVersionExact };
     }
 
     public ClusterState Cluster { get; }
@@ -101,7 +103,8 @@ internal sealed partial class ClusterForwarder : IDisposable
                 attempt.StartAttempt(mayRetryOnStatus: !last && idempotent && replayable);
                 var destination = lease.Destination;
                 var started = _time.GetTimestamp();
-                var error = await _forwarder.SendAsync(context, destination.AddressPrefix, _client, _requestConfig, _transformer, attempt.Token).ConfigureAwait(false);
+                var config = destination.HttpVersionPolicy == HttpVersionPolicy.RequestVersionExact ? _exactVersionConfig : _requestConfig;
+                var error = await _forwarder.SendAsync(context, destination.AddressPrefix, _client, config, _transformer, attempt.Token).ConfigureAwait(false);
                 if (error == ForwarderError.None)
                 {
                     destination.Report(lease, attempt.Result, attempt.Detail);

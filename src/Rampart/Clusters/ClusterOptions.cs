@@ -49,6 +49,14 @@ public sealed class ClusterOptions
     /// </summary>
     public int MaxConnectionsPerDestination { get; set; }
 
+    /// <summary>
+    /// The HTTP version requests and HTTP probes use towards the destinations: <c>"1.1"</c> (default) or <c>"2"</c>.
+    /// HTTP/2 carries many requests on one connection per destination (far fewer sockets and system calls); to an
+    /// <c>http://</c> destination it is spoken with prior knowledge (h2c), so every destination must speak it; to an
+    /// <c>https://</c> one it is negotiated and falls back to HTTP/1.1.
+    /// </summary>
+    public string HttpVersion { get; set; } = "1.1";
+
     /// <summary>Every problem with this cluster, each naming its key under <paramref name="prefix"/>; empty when valid.</summary>
     /// <param name="prefix">The configuration path of this cluster, such as <c>Rampart:Clusters:web</c>.</param>
     public IReadOnlyList<string> Validate(string prefix = "")
@@ -74,6 +82,7 @@ public sealed class ClusterOptions
         errors.Check(SlowStartWindow >= TimeSpan.Zero, nameof(SlowStartWindow), "must be 0 (off) or positive", SlowStartWindow);
         errors.Check(PanicThreshold is >= 0 and <= 1, nameof(PanicThreshold), "must be between 0 (off) and 1", PanicThreshold);
         errors.Check(MaxConnectionsPerDestination >= 0, nameof(MaxConnectionsPerDestination), "must be 0 (no limit) or positive", MaxConnectionsPerDestination);
+        errors.Check(HttpVersions.TryParse(HttpVersion, out _), nameof(HttpVersion), "must be one of " + string.Join(", ", HttpVersions.Names), HttpVersion);
         return errors.Errors;
     }
 }

@@ -35,6 +35,7 @@ public sealed class ClusterState
         EjectionBudget = new EjectionBudget(options.HealthCheck.Passive.MaxEjectionPercent);
         RetryBudget = new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, _time);
         FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
+        HttpVersion = HttpVersions.TryParse(options.HttpVersion, out var version) ? version : System.Net.HttpVersion.Version11;
         _destinations = [.. options.Destinations.Select(d => NewDestination(d.Key, d.Value, previous: null))];
     }
 
@@ -51,10 +52,12 @@ public sealed class ClusterState
             ? previous.RetryBudget
             : new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, _time);
         FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
-        // Same health, breaker and slow-start options: the very same destination objects stay, with every count.
+        HttpVersion = HttpVersions.TryParse(options.HttpVersion, out var version) ? version : System.Net.HttpVersion.Version11;
+        // Same health, breaker, slow-start and HTTP version options: the very same destination objects stay, with every count.
         var sameRules = OptionsComparison.Same(old.HealthCheck, options.HealthCheck)
             && OptionsComparison.Same(old.CircuitBreaker, options.CircuitBreaker)
-            && old.SlowStartWindow == options.SlowStartWindow;
+            && old.SlowStartWindow == options.SlowStartWindow
+            && old.HttpVersion == options.HttpVersion;
         EjectionBudget = sameRules ? previous.EjectionBudget : new EjectionBudget(options.HealthCheck.Passive.MaxEjectionPercent);
         var before = previous._destinations.ToDictionary(d => d.Id, StringComparer.OrdinalIgnoreCase);
         _destinations = [.. options.Destinations.Select(d =>
@@ -89,6 +92,9 @@ public sealed class ClusterState
 
     /// <summary>What counts as a destination's failure.</summary>
     public FailurePolicy FailurePolicy { get; }
+
+    /// <summary>The HTTP version requests and probes use towards the destinations (<see cref="ClusterOptions.HttpVersion"/>).</summary>
+    public Version HttpVersion { get; }
 
     /// <summary>
     /// The cluster with new options, for a reload: destinations that stay (same id and address) keep their
@@ -163,7 +169,10 @@ public sealed class ClusterState
     private DestinationState NewDestination(string id, DestinationOptions options, DestinationState? previous)
     {
         var destination = new DestinationState(
-            Id, id, new Uri(options.Address), Options.HealthCheck, Options.CircuitBreaker, EjectionBudget, _time, Options.SlowStartWindow);
+            Id, id, new Uri(options.Address), Options.HealthCheck, Options.CircuitBreaker, EjectionBudget, _time, Options.SlowStartWindow)
+        {
+            HttpVersion = HttpVersion,
+        };
         if (previous is not null)
         {
             destination.InheritFrom(previous);

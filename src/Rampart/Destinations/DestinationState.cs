@@ -1,4 +1,5 @@
 using Rampart.CircuitBreaking;
+using Rampart.Clusters;
 using Rampart.Health;
 
 namespace Rampart.Destinations;
@@ -30,6 +31,7 @@ public sealed partial class DestinationState
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
     private readonly HealthCheckOptions _health;
+    private readonly Version _httpVersion = System.Net.HttpVersion.Version11;
     private readonly ActiveHealthPolicy _active;
     private readonly PassiveHealthPolicy _passive;
     private readonly EjectionBudget _budget;
@@ -108,6 +110,21 @@ public sealed partial class DestinationState
 
     /// <summary>The address without a trailing slash, ready to have a request path appended.</summary>
     public string AddressPrefix { get; }
+
+    /// <summary>The HTTP version requests and HTTP probes use towards this destination (the cluster's <c>HttpVersion</c>). Default 1.1.</summary>
+    public Version HttpVersion
+    {
+        get => _httpVersion;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _httpVersion = value;
+            HttpVersionPolicy = HttpVersions.PolicyFor(value, Address);
+        }
+    }
+
+    /// <summary>How <see cref="HttpVersion"/> is asked for: exactly for HTTP/2 to an <c>http://</c> address (prior knowledge), else that version or lower.</summary>
+    public HttpVersionPolicy HttpVersionPolicy { get; private init; } = HttpVersionPolicy.RequestVersionOrLower;
 
     /// <summary>The destination's circuit breaker.</summary>
     public CircuitBreaker Breaker { get; }

@@ -10,7 +10,7 @@ internal sealed class HealthProbe(HttpMessageInvoker client, TimeProvider time)
 
     public HttpMessageInvoker Client => client;
 
-    public async Task<ProbeResult> RunAsync(Uri address, ActiveHealthOptions options, StatusCodeSet expected, CancellationToken stopping)
+    public async Task<ProbeResult> RunAsync(Uri address, Version version, ActiveHealthOptions options, StatusCodeSet expected, CancellationToken stopping)
     {
         var started = time.GetTimestamp();
         // The probe's own deadline on the prober's clock; stopping the host cancels it at once too.
@@ -20,7 +20,7 @@ internal sealed class HealthProbe(HttpMessageInvoker client, TimeProvider time)
         {
             var (passed, detail) = options.Mode == ProbeMode.Tcp
                 ? await ConnectAsync(address, linked.Token).ConfigureAwait(false)
-                : await GetAsync(address, options, expected, linked.Token).ConfigureAwait(false);
+                : await GetAsync(address, version, options, expected, linked.Token).ConfigureAwait(false);
             return new ProbeResult(passed, detail, time.GetElapsedTime(started));
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
@@ -33,9 +33,14 @@ internal sealed class HealthProbe(HttpMessageInvoker client, TimeProvider time)
         }
     }
 
-    private async Task<(bool, string)> GetAsync(Uri address, ActiveHealthOptions options, StatusCodeSet expected, CancellationToken cancellationToken)
+    private async Task<(bool, string)> GetAsync(Uri address, Version version, ActiveHealthOptions options, StatusCodeSet expected, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, ProbeUri(address, options.Path));
+        // The version the cluster's requests use: a destination that speaks only HTTP/2 is healthy, one that cannot is not.
+        using var request = new HttpRequestMessage(HttpMethod.Get, ProbeUri(address, options.Path))
+        {
+            Version = version,
+            VersionPolicy = Rampart.Clusters.HttpVersions.PolicyFor(version, address),
+        };
         request.Headers.UserAgent.ParseAdd("Rampart-HealthCheck/1.0");
         using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var status = (int)response.StatusCode;

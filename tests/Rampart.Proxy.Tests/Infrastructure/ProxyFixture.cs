@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Rampart.Clusters;
 using Rampart.Destinations;
@@ -26,12 +27,12 @@ public sealed class ProxyFixture : IAsyncDisposable
     public DestinationState Destination(int i) => Cluster.Destinations.Single(d => d.Id == Backends[i].Name);
 
     /// <summary>The default settings; a test overrides keys with <paramref name="settings"/> (null removes a key).</summary>
-    public static async Task<ProxyFixture> StartAsync(int backends = 3, IDictionary<string, string?>? settings = null)
+    public static async Task<ProxyFixture> StartAsync(int backends = 3, IDictionary<string, string?>? settings = null, HttpProtocols protocols = HttpProtocols.Http1)
     {
         var started = new List<TestBackend>();
         for (var i = 0; i < backends; i++)
         {
-            started.Add(await TestBackend.StartAsync($"b{i}"));
+            started.Add(await TestBackend.StartAsync($"b{i}", protocols: protocols));
         }
 
         var fixture = new ProxyFixture(started);

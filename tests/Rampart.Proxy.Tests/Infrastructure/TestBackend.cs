@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -42,7 +43,20 @@ public sealed class TestBackend : IAsyncDisposable
     private TaskCompletionSource _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _abortSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private TestBackend(string name) => Name = name;
+    private TestBackend(string name, HttpProtocols protocols)
+    {
+        Name = name;
+        Protocols = protocols;
+    }
+
+    /// <summary>What the backend speaks: HTTP/1.1 by default; <see cref="HttpProtocols.Http2"/> alone is HTTP/2 with prior knowledge (h2c).</summary>
+    public HttpProtocols Protocols { get; }
+
+    /// <summary>For each request received (health probes apart): its protocol and the id of the connection it came on.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(string Protocol, string Connection)> Seen { get; } = new();
+
+    /// <summary>The protocols health probes came in.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> ProbeProtocols { get; } = new();
 
     public string Name { get; }
 
@@ -71,9 +85,9 @@ public sealed class TestBackend : IAsyncDisposable
     /// <summary>Completes when a hanging request is aborted by its client.</summary>
     public Task AbortSeen => _abortSeen.Task;
 
-    public static async Task<TestBackend> StartAsync(string name, BackendMode mode = BackendMode.Ok)
+    public static async Task<TestBackend> StartAsync(string name, BackendMode mode = BackendMode.Ok, HttpProtocols protocols = HttpProtocols.Http1)
     {
-        var backend = new TestBackend(name) { Mode = mode };
+        var backend = new TestBackend(name, protocols) { Mode = mode };
         await backend.StartAsync(0);
         return backend;
     }
@@ -102,7 +116,7 @@ public sealed class TestBackend : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, listen => listen.Protocols = Protocols));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.Zero);
         var app = builder.Build();
         app.Run(HandleAsync);
@@ -123,6 +137,15 @@ public sealed class TestBackend : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
+        if (context.Request.Path.StartsWithSegments("/health"))
+        {
+            ProbeProtocols.AddOrUpdate(context.Request.Protocol, 1, (_, n) => n + 1);
+        }
+        else
+        {
+            Seen.Enqueue((context.Request.Protocol, context.Connection.Id));
+        }
+
         if (CaptureHeaders && !context.Request.Path.StartsWithSegments("/health"))
         {
             LastHeaders = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);

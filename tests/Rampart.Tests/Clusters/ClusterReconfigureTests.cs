@@ -179,6 +179,28 @@ public sealed class ClusterReconfigureTests
 
         Assert.All(after.Destinations, d => Assert.Equal(PassiveHealthState.Healthy, d.PassiveHealth));
     }
+
+    [Fact]
+    public void ChangedHttpVersion_NewObjectsSpeakIt_AndInheritTheirState()
+    {
+        var before = new ClusterState("web", Options("d1", "d2"), _time);
+        var d1 = Get(before, "d1");
+        Fail(d1, 3); // ejected
+        Assert.Equal(new Version(1, 1), d1.HttpVersion);
+
+        var options = Options("d1", "d2");
+        options.HttpVersion = "2";
+        var after = before.Reconfigure(options);
+
+        var now = Get(after, "d1");
+        Assert.NotSame(d1, now);
+        Assert.Equal(new Version(2, 0), after.HttpVersion);
+        Assert.Equal(new Version(2, 0), now.HttpVersion);
+        Assert.Equal(System.Net.Http.HttpVersionPolicy.RequestVersionExact, now.HttpVersionPolicy); // http://: prior knowledge
+        Assert.Equal(PassiveHealthState.Ejected, now.PassiveHealth); // carried over, like every state on a reload
+        Assert.Equal(d1.EjectedUntil, now.EjectedUntil);
+        Assert.Equal(3, now.Failures);
+    }
 }
 
 public sealed class ClusterOptionsTests
@@ -192,5 +214,24 @@ public sealed class ClusterOptionsTests
         Assert.Equal(["Rampart:Clusters:web:MaxConnectionsPerDestination must be 0 (no limit) or positive (was -1)"], options.Validate("Rampart:Clusters:web"));
         options.MaxConnectionsPerDestination = 16;
         Assert.Empty(options.Validate("Rampart:Clusters:web"));
+    }
+
+    [Fact]
+    public void Validate_UnknownHttpVersion_NamesTheKeyAndTheChoices()
+    {
+        var options = new ClusterOptions { HttpVersion = "3" };
+        options.Destinations["a"] = new DestinationOptions { Address = "http://127.0.0.1:9001" };
+
+        Assert.Equal(["Rampart:Clusters:web:HttpVersion must be one of 1.1, 2 (was 3)"], options.Validate("Rampart:Clusters:web"));
+        options.HttpVersion = "2";
+        Assert.Empty(options.Validate("Rampart:Clusters:web"));
+    }
+
+    [Fact]
+    public void HttpVersion2_IsPriorKnowledgeOverPlainHttp_AndNegotiatedOverTls()
+    {
+        Assert.Equal(System.Net.Http.HttpVersionPolicy.RequestVersionExact, HttpVersions.PolicyFor(new Version(2, 0), new Uri("http://a")));
+        Assert.Equal(System.Net.Http.HttpVersionPolicy.RequestVersionOrLower, HttpVersions.PolicyFor(new Version(2, 0), new Uri("https://a")));
+        Assert.Equal(System.Net.Http.HttpVersionPolicy.RequestVersionOrLower, HttpVersions.PolicyFor(new Version(1, 1), new Uri("http://a")));
     }
 }
