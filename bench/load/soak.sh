@@ -2,6 +2,8 @@
 # Soak: steady load through Rampart while a background loop kills, restarts, fails and heals backends at
 # random. Loopback only, bounded in time, stops every process it started (by PID). Not part of CI.
 # Usage: bench/load/soak.sh [MINUTES=10] [CONNECTIONS=32]
+# HTTP_VERSION=2: Rampart speaks HTTP/2 (h2c) to the backends (their port + 1000), every request in flight to a
+# backend on one connection, so a kill fails them all at once.
 # Reports: client-visible errors (wrk's non-2xx and socket errors; target 0), Rampart's RSS at start,
 # end and peak (target: end within 10 % of start), and GC / thread-pool figures from its /metrics.
 set -euo pipefail
@@ -28,11 +30,13 @@ ports=(9301 9302 9303)
 start_backend() { dotnet "$work/Backend/Backend.dll" "$1" >/dev/null 2>&1 & backend_pid[$1]=$!; echo $! >> "$work/backends.pids"; }
 for port in "${ports[@]}"; do start_backend "$port"; done
 
+http_version=${HTTP_VERSION:-1.1}
+offset=$([ "$http_version" = 2 ] && echo 1000 || echo 0)
 cat > "$work/rampart.json" <<JSON
 { "Rampart": { "Listen": [ "http://127.0.0.1:8301" ], "Admin": { "Listen": "http://127.0.0.1:9391" },
   "Routes": [ { "Id": "all", "Cluster": "web" } ],
-  "Clusters": { "web": { "LoadBalancing": "RoundRobin",
-    "Destinations": { "a": { "Address": "http://127.0.0.1:9301" }, "b": { "Address": "http://127.0.0.1:9302" }, "c": { "Address": "http://127.0.0.1:9303" } },
+  "Clusters": { "web": { "LoadBalancing": "RoundRobin", "HttpVersion": "$http_version",
+    "Destinations": { "a": { "Address": "http://127.0.0.1:$((9301 + offset))" }, "b": { "Address": "http://127.0.0.1:$((9302 + offset))" }, "c": { "Address": "http://127.0.0.1:$((9303 + offset))" } },
     "HealthCheck": { "Active": { "Enabled": true, "Path": "/health", "Interval": "00:00:01", "UnhealthyInterval": "00:00:00.500", "Timeout": "00:00:00.500" },
                      "Passive": { "Enabled": true, "ConsecutiveFailures": 3, "BaseEjectionTime": "00:00:05" } },
     "Retry": { "MaxAttempts": 3, "BudgetRatio": 0.5 },
@@ -95,7 +99,7 @@ peak=$(awk '{ print $2 }' "$work/rss.log" 2>/dev/null | sort -n | tail -1); peak
 events=$(wc -l < "$work/chaos.log" 2>/dev/null || echo 0)
 
 echo
-echo "== soak: $minutes min, $(date -u +%Y-%m-%d), $(nproc) cores, wrk -t2 -c$connections =="
+echo "== soak: $minutes min, $(date -u +%Y-%m-%d), $(nproc) cores, wrk -t2 -c$connections, HTTP/$http_version to backends =="
 grep -E 'Requests/sec|Latency|99%' "$work/wrk.txt" | sed 's/^/  /'
 echo "  chaos events: $events ($(awk '{ print $3 }' "$work/chaos.log" | sort | uniq -c | tr '\n' ' '))"
 echo "  requests: $requests, client-visible errors: $((non2xx + socket)) (non-2xx $non2xx, socket $socket)"

@@ -1,6 +1,8 @@
 using System.Net;
+using System.Text.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Rampart.Health;
+using Rampart.Proxy.Admin;
 using Rampart.Proxy.Tests.Infrastructure;
 
 namespace Rampart.Proxy.Tests.Forwarding;
@@ -31,6 +33,11 @@ public sealed class HttpVersionTests
             // Eight clients' requests multiplexed on one connection per destination (HTTP/1.1 needs one per request in flight).
             Assert.Single(backend.Seen.Select(s => s.Connection).Distinct());
         }
+
+        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
+        using var client = new HttpClient { BaseAddress = admin.Address };
+        using var status = JsonDocument.Parse(await client.GetStringAsync("/status"));
+        Assert.Equal("2.0", status.RootElement.GetProperty("clusters")[0].GetProperty("httpVersion").GetString());
     }
 
     [Fact]
