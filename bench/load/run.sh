@@ -219,13 +219,16 @@ for t in "${targets[@]}"; do
 done
 printf '| %-10s | %10s | %8s | %8s | %10s | %8s | %8s | %12s |\n' target "req/s" "p50 ms" "p99 ms" "CPU µs/req" "× YARP" "× nginx" "CPU × YARP"
 printf '| %-10s | %10s | %8s | %8s | %10s | %8s | %8s | %12s |\n' ---------- ---------- -------- -------- ---------- -------- -------- ------------
+# a ÷ b of two targets' medians (of req/s, or of CPU per request with cpu), "-" when either was not measured.
+ratio() {
+  local which=med_rps; [ "${3:-}" = cpu ] && which=med_cpu
+  local -n m=$which
+  [ -n "${m[$1]:-}" ] && [ -n "${m[$2]:-}" ] && awk -v a="${m[$1]}" -v b="${m[$2]}" 'BEGIN { printf "%.2f", a / b }' || echo "-"
+}
 for t in "${targets[@]}"; do
-  vs_yarp=$(awk -v a="${med_rps[$t]}" -v b="${med_rps[yarp]}" 'BEGIN { printf "%.2f", a / b }')
-  vs_nginx=$( [ -n "${med_rps[nginx]:-}" ] && awk -v a="${med_rps[$t]}" -v b="${med_rps[nginx]}" 'BEGIN { printf "%.2f", a / b }' || echo "-")
-  cpu_vs_yarp=$(awk -v a="${med_cpu[$t]}" -v b="${med_cpu[yarp]}" 'BEGIN { printf "%.2f", a / b }')
-  printf '| %-10s | %10.0f | %8.2f | %8.2f | %10s | %8s | %8s | %12s |\n' "$t" "${med_rps[$t]}" "${med_p50[$t]}" "${med_p99[$t]}" "${med_cpu[$t]}" "$vs_yarp" "$vs_nginx" "$cpu_vs_yarp"
+  printf '| %-10s | %10.0f | %8.2f | %8.2f | %10s | %8s | %8s | %12s |\n' "$t" "${med_rps[$t]}" "${med_p50[$t]}" "${med_p99[$t]}" "${med_cpu[$t]}" \
+    "$(ratio "$t" yarp)" "$(ratio "$t" nginx)" "$(ratio "$t" yarp cpu)"
 done
-ratio() { [ -n "${med_rps[$1]:-}" ] && [ -n "${med_rps[$2]:-}" ] && awk -v a="${med_rps[$1]}" -v b="${med_rps[$2]}" 'BEGIN { printf "%.2f", a / b }' || echo "-"; }
 echo
 echo "like for like: rampart ÷ yarp $(ratio rampart yarp) (HTTP/1.1 to backends), rampart-h2 ÷ yarp-h2 $(ratio rampart-h2 yarp-h2) (HTTP/2);" \
   "rampart-h2 ÷ nginx $(ratio rampart-h2 nginx), rampart-h2 ÷ haproxy-h2 $(ratio rampart-h2 haproxy-h2)"
