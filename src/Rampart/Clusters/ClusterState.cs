@@ -35,7 +35,7 @@ public sealed class ClusterState
         EjectionBudget = new EjectionBudget(options.HealthCheck.Passive.MaxEjectionPercent);
         RetryBudget = new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, _time);
         FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
-        HttpVersion = HttpVersions.TryParse(options.HttpVersion, out var version) ? version : System.Net.HttpVersion.Version11;
+        HttpVersion = HttpVersions.Parse(options.HttpVersion);
         _destinations = [.. options.Destinations.Select(d => NewDestination(d.Key, d.Value, previous: null))];
     }
 
@@ -52,12 +52,12 @@ public sealed class ClusterState
             ? previous.RetryBudget
             : new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, _time);
         FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
-        HttpVersion = HttpVersions.TryParse(options.HttpVersion, out var version) ? version : System.Net.HttpVersion.Version11;
+        HttpVersion = HttpVersions.Parse(options.HttpVersion);
         // Same health, breaker, slow-start and HTTP version options: the very same destination objects stay, with every count.
         var sameRules = OptionsComparison.Same(old.HealthCheck, options.HealthCheck)
             && OptionsComparison.Same(old.CircuitBreaker, options.CircuitBreaker)
             && old.SlowStartWindow == options.SlowStartWindow
-            && old.HttpVersion == options.HttpVersion;
+            && previous.HttpVersion == HttpVersion;
         EjectionBudget = sameRules ? previous.EjectionBudget : new EjectionBudget(options.HealthCheck.Passive.MaxEjectionPercent);
         var before = previous._destinations.ToDictionary(d => d.Id, StringComparer.OrdinalIgnoreCase);
         _destinations = [.. options.Destinations.Select(d =>

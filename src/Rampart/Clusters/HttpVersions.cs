@@ -25,6 +25,9 @@ public static class HttpVersions
         }
     }
 
+    /// <summary>The version <paramref name="value"/> names; HTTP/1.1 when it names none (validation reports that).</summary>
+    internal static Version Parse(string? value) => TryParse(value, out var version) ? version : HttpVersion.Version11;
+
     /// <summary>
     /// How a request of <paramref name="version"/> to <paramref name="address"/> is sent: HTTP/2 to an <c>http://</c>
     /// address is HTTP/2 with prior knowledge (h2c), exactly, since plain HTTP has no negotiation; to an <c>https://</c>
