@@ -20,6 +20,7 @@ public sealed class RampartExecutableTests : IDisposable
                   "LoadBalancing": "Fastest",
                   "HealthCheck": { "Active": { "Interval": "00:00:00" } },
                   "CircuitBreaker": { "FailureRatio": 2 },
+                  "HttpVersion": "3",
                   "Timout": "00:00:01" } } } }
             """);
 
@@ -32,6 +33,7 @@ public sealed class RampartExecutableTests : IDisposable
         Assert.Contains("Rampart:Clusters:web:LoadBalancing must be one of", error, StringComparison.Ordinal);
         Assert.Contains("Rampart:Clusters:web:HealthCheck:Active:Interval must be positive (was 00:00:00)", error, StringComparison.Ordinal);
         Assert.Contains("Rampart:Clusters:web:CircuitBreaker:FailureRatio must be between 0 (off) and 1 (was 2)", error, StringComparison.Ordinal);
+        Assert.Contains("Rampart:Clusters:web:HttpVersion must be one of 1.1, 2 (was 3)", error, StringComparison.Ordinal);
     }
 
     [Fact]
