@@ -8,6 +8,8 @@
 # More Rampart (or YARP: YARP_VARIANTS) variants in the same run (each on its own port, same config):
 #   RAMPART_VARIANTS="inline:DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1,Rampart__Server__InlineScheduling=true gcserver:DOTNET_gcServer=1"
 # RAMPART_BASELINE_REF=<git ref> also builds that commit's rampart and runs it as "base" (a before/after in one run).
+# PIN=1 runs every proxy on CPU 1 and wrk and the backends on CPU 0 (taskset): each proxy then has one core of its
+# own, so its throughput follows its own cost per request rather than what it leaves to the load generator.
 # Besides req/s and latency it reports each proxy's CPU time per request (its process and children, from
 # /proc), the figure that least depends on what else this 2-core machine runs at the same time.
 set -euo pipefail
@@ -18,6 +20,8 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+on_proxy_cpu=(); on_load_cpu=()
+if [ "${PIN:-0}" = 1 ]; then on_proxy_cpu=(taskset -c 1); on_load_cpu=(taskset -c 0); fi
 
 echo "building (Release)…"
 for p in bench/load/Backend bench/load/YarpProxy src/Rampart.Host; do
@@ -32,7 +36,7 @@ fi
 
 backend_ports=(9201 9202 9203)
 for port in "${backend_ports[@]}"; do
-  dotnet "$work/Backend/Backend.dll" "$port" & pids+=($!)
+  "${on_load_cpu[@]}" dotnet "$work/Backend/Backend.dll" "$port" & pids+=($!)
 done
 
 declare -A url pid
@@ -52,14 +56,14 @@ rampart_config() {
 JSON
 }
 rampart_config "$work/rampart.json" 9201 1.1
-(cd "$work" && exec dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart.json" >"$work/rampart.log" 2>&1) & pids+=($!)
+(cd "$work" && exec "${on_proxy_cpu[@]}" dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart.json" >"$work/rampart.log" 2>&1) & pids+=($!)
 url[rampart]=http://127.0.0.1:8101/
 pid[rampart]=$!
 
 variants=()
 port=8111
 if [ -n "${RAMPART_BASELINE_REF:-}" ]; then
-  (cd "$work" && exec dotnet "$work/Rampart.Host.base/Rampart.Host.dll" --config "$work/rampart.json" \
+  (cd "$work" && exec "${on_proxy_cpu[@]}" dotnet "$work/Rampart.Host.base/Rampart.Host.dll" --config "$work/rampart.json" \
      "--Rampart:Listen:0=http://127.0.0.1:$port" >"$work/rampart-base.log" 2>&1) & pids+=($!)
   url[base]=http://127.0.0.1:$port/
   pid[base]=$!
@@ -68,7 +72,7 @@ if [ -n "${RAMPART_BASELINE_REF:-}" ]; then
 fi
 for variant in ${RAMPART_VARIANTS:-}; do
   name=${variant%%:*}; settings=${variant#*:}
-  (cd "$work" && exec env ${settings//,/ } dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart.json" \
+  (cd "$work" && exec "${on_proxy_cpu[@]}" env ${settings//,/ } dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart.json" \
      "--Rampart:Listen:0=http://127.0.0.1:$port" >"$work/rampart-$name.log" 2>&1) & pids+=($!)
   url[$name]=http://127.0.0.1:$port/
   pid[$name]=$!
@@ -76,14 +80,14 @@ for variant in ${RAMPART_VARIANTS:-}; do
   port=$((port + 1))
 done
 
-dotnet "$work/YarpProxy/YarpProxy.dll" 8102 "${backend_ports[@]}" & pids+=($!)
+"${on_proxy_cpu[@]}" dotnet "$work/YarpProxy/YarpProxy.dll" 8102 "${backend_ports[@]}" & pids+=($!)
 url[yarp]=http://127.0.0.1:8102/
 pid[yarp]=$!
 
 # YARP variants, same format as RAMPART_VARIANTS (for instance the runtime settings Rampart ships with).
 for variant in ${YARP_VARIANTS:-}; do
   name=${variant%%:*}; settings=${variant#*:}
-  env ${settings//,/ } dotnet "$work/YarpProxy/YarpProxy.dll" "$port" "${backend_ports[@]}" & pids+=($!)
+  "${on_proxy_cpu[@]}" env ${settings//,/ } dotnet "$work/YarpProxy/YarpProxy.dll" "$port" "${backend_ports[@]}" & pids+=($!)
   url[$name]=http://127.0.0.1:$port/
   pid[$name]=$!
   variants+=("$name")
@@ -106,7 +110,7 @@ http {
   }
 }
 CONF
-  nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' & pids+=($!)
+  "${on_proxy_cpu[@]}" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' & pids+=($!)
   url[nginx]=http://127.0.0.1:8103/
   pid[nginx]=$!
 fi
@@ -135,7 +139,7 @@ backend be
   server b 127.0.0.1:9202 check inter 1s
   server c 127.0.0.1:9203 check inter 1s
 CONF
-  haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 & pids+=($!)
+  "${on_proxy_cpu[@]}" haproxy -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 & pids+=($!)
   url[haproxy]=http://127.0.0.1:8104/
   pid[haproxy]=$!
 fi
@@ -144,18 +148,18 @@ h2_targets=()
 if [ "${H2:-1}" != 0 ]; then
   h2_ports=(10201 10202 10203)
   rampart_config "$work/rampart-h2.json" 10201 2
-  (cd "$work" && exec dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart-h2.json" \
+  (cd "$work" && exec "${on_proxy_cpu[@]}" dotnet "$work/Rampart.Host/Rampart.Host.dll" --config "$work/rampart-h2.json" \
      "--Rampart:Listen:0=http://127.0.0.1:8105" >"$work/rampart-h2.log" 2>&1) & pids+=($!)
   url[rampart-h2]=http://127.0.0.1:8105/
   pid[rampart-h2]=$!
-  dotnet "$work/YarpProxy/YarpProxy.dll" 8106 --h2 "${h2_ports[@]}" & pids+=($!)
+  "${on_proxy_cpu[@]}" dotnet "$work/YarpProxy/YarpProxy.dll" 8106 --h2 "${h2_ports[@]}" & pids+=($!)
   url[yarp-h2]=http://127.0.0.1:8106/
   pid[yarp-h2]=$!
   h2_targets=(rampart-h2 yarp-h2)
   if command -v haproxy >/dev/null; then
     sed -e 's/8104/8107/' -e 's/ 127.0.0.1:92\(0[0-9]\) check inter 1s/ 127.0.0.1:102\1 check inter 1s proto h2 check-proto h2/' \
       "$work/haproxy.cfg" > "$work/haproxy-h2.cfg"
-    haproxy -f "$work/haproxy-h2.cfg" -db >"$work/haproxy-h2.log" 2>&1 & pids+=($!)
+    "${on_proxy_cpu[@]}" haproxy -f "$work/haproxy-h2.cfg" -db >"$work/haproxy-h2.log" 2>&1 & pids+=($!)
     url[haproxy-h2]=http://127.0.0.1:8107/
     pid[haproxy-h2]=$!
     h2_targets+=(haproxy-h2)
@@ -175,7 +179,7 @@ for t in "${targets[@]}"; do
 done
 
 echo "warming up…"
-for t in "${targets[@]}"; do wrk -t2 -c"$connections" -d3s "${url[$t]}" >/dev/null; done
+for t in "${targets[@]}"; do "${on_load_cpu[@]}" wrk -t2 -c"$connections" -d3s "${url[$t]}" >/dev/null; done
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else { sub(/s$/,"",v); print v*1000 } }'; }
 results="$work/results.tsv"
@@ -194,7 +198,7 @@ for round in $(seq 1 "$rounds"); do
   for i in "${!targets[@]}"; do order+=("${targets[$(( (i + round - 1) % ${#targets[@]} ))]}"); done
   for t in "${order[@]}"; do
     before=$(cpu_ticks "${pid[$t]}")
-    out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "${url[$t]}")
+    out=$("${on_load_cpu[@]}" wrk -t2 -c"$connections" -d"${seconds}s" --latency "${url[$t]}")
     after=$(cpu_ticks "${pid[$t]}")
     rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
     total=$(echo "$out" | awk '/requests in/ { print $1 }')
@@ -208,7 +212,7 @@ for round in $(seq 1 "$rounds"); do
 done
 
 echo
-echo "medians over $rounds rounds ($(nproc) cores, wrk -t2 -c$connections -d${seconds}s, $(date -u +%Y-%m-%d)):"
+echo "medians over $rounds rounds ($(nproc) cores$([ "${PIN:-0}" = 1 ] && echo ", proxies pinned to CPU 1, wrk and backends to CPU 0"), wrk -t2 -c$connections -d${seconds}s, $(date -u +%Y-%m-%d)):"
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 declare -A med_rps med_p50 med_p99 med_cpu
 for t in "${targets[@]}"; do
