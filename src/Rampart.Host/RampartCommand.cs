@@ -89,7 +89,6 @@ internal static partial class RampartCommand
         }
 
         builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false); // the destination's own Server header passes through
         if (options.Server.InlineScheduling)
         {
             builder.WebHost.UseSockets(s => s.UnsafePreferInlineScheduling = true);
@@ -110,6 +109,7 @@ internal static partial class RampartCommand
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Services.AddRampart(builder.Configuration);
+        builder.Services.AddRampartServer(); // limits, server header
         // SIGTERM/Ctrl+C: stop accepting, let in-flight requests finish up to this, stop probes, exit 0.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         await using var app = builder.Build();

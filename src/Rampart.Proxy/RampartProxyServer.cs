@@ -26,18 +26,21 @@ public sealed class RampartProxyServer : IAsyncDisposable
     /// <summary>The server's services (the meter provider for an admin server, for example).</summary>
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts a proxy configured by the <c>Rampart</c> section of <paramref name="configuration"/>, with no logging.</summary>
+    /// <summary>Starts a proxy configured by the <c>Rampart</c> section of <paramref name="configuration"/>.</summary>
     /// <param name="configuration">The configuration.</param>
     /// <param name="listen">A URL overriding <c>Rampart:Listen</c>, such as <c>http://127.0.0.1:0</c>.</param>
+    /// <param name="logging">Adds log providers and filters; no logging when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <exception cref="RampartConfigurationException">The configuration is invalid.</exception>
-    public static async Task<RampartProxyServer> StartAsync(IConfiguration configuration, string? listen = null, CancellationToken cancellationToken = default)
+    public static async Task<RampartProxyServer> StartAsync(IConfiguration configuration, string? listen = null, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        logging?.Invoke(builder.Logging);
         builder.Configuration.AddConfiguration(configuration);
         builder.Services.AddRampart(builder.Configuration);
+        builder.Services.AddRampartServer();
         var app = builder.Build();
         app.Urls.Clear();
         foreach (var url in listen is null ? app.Services.GetRequiredService<Configuration.RampartOptions>().Listen : [listen])

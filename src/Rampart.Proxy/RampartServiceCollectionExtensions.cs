@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,9 @@ public static class RampartServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddHttpForwarder();
+        // Rampart reports every forwarding error itself, once, attributed and rate-limited (event 3004/3005);
+        // YARP's own line for each is a warning with a stack trace that any client could multiply.
+        services.AddLogging(logging => logging.AddFilter("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ClusterCatalog>();
         services.AddMetrics();
@@ -52,6 +56,18 @@ public static class RampartServiceCollectionExtensions
             sp.GetRequiredService<RampartProxy>(); // build the clusters (and track their destinations) before probing starts
             return sp.GetRequiredService<ActiveHealthProber>();
         });
+        return services;
+    }
+
+    /// <summary>
+    /// Sets the application's own Kestrel server up as Rampart's proxy server: <c>Rampart:Limits</c> (body and header
+    /// sizes, timeouts, data rate) and no <c>Server</c> header of its own. For an application that is only a proxy
+    /// (the <c>rampart</c> executable uses it); call it after <see cref="AddRampart"/>.
+    /// </summary>
+    public static IServiceCollection AddRampartServer(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<KestrelServerOptions>().Configure<RampartOptions>(KestrelSetup.Apply);
         return services;
     }
 }

@@ -75,6 +75,7 @@ public static class RampartConfiguration
         }
 
         ValidateAdmin(options.Admin, errors);
+        errors.AddRange(options.Limits.Validate($"{root}:Limits"));
         if (options.Routes.Count == 0)
         {
             errors.Add($"{root}:Routes must have at least one route");

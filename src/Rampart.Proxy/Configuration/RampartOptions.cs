@@ -23,6 +23,9 @@ public sealed class RampartOptions
     /// <summary>Tuning of the proxy's own server (the <c>rampart</c> executable); takes effect at start.</summary>
     public ServerOptions Server { get; set; } = new();
 
+    /// <summary>What a client's request may be: body and header sizes, timeouts, data rate.</summary>
+    public LimitsOptions Limits { get; set; } = new();
+
     /// <summary>Routes, matched in order of specificity (ASP.NET Core routing).</summary>
     public IList<RouteOptions> Routes { get; } = [];
 

@@ -15,5 +15,12 @@ internal sealed partial class ClusterForwarder
 
         [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Cluster {ClusterId}: no destination available; answered 503")]
         public static partial void NoDestination(ILogger logger, string clusterId);
+
+        // One line, no stack trace, at most one per destination and kind of failure every 10 s.
+        [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Cluster {ClusterId}: {DestinationId} failed: {Detail} ({Suppressed} more like it not logged since the last such line)")]
+        public static partial void DestinationFailed(ILogger logger, string clusterId, string destinationId, string detail, int suppressed);
+
+        [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Cluster {ClusterId}: a request to {DestinationId} failed because of the client ({Detail}); not counted against the destination")]
+        public static partial void NotTheDestinations(ILogger logger, string clusterId, string destinationId, string detail);
     }
 }

@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
-using Rampart.CircuitBreaking;
 using Rampart.Clusters;
 using Rampart.Diagnostics;
+using Rampart.Proxy.Diagnostics;
 using Rampart.Failover;
 using Rampart.Health;
 using Yarp.ReverseProxy.Forwarder;
@@ -30,6 +30,7 @@ internal sealed partial class ClusterForwarder : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RampartMetrics? _metrics;
+    private readonly LogThrottle _failureLog;
 
     // client: shared with the forwarder this one replaces (a reload that kept the attempt timeout); a new one when null.
     public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, TimeProvider time, ILogger logger, RampartMetrics? metrics, HttpMessageInvoker? client = null)
@@ -39,6 +40,7 @@ internal sealed partial class ClusterForwarder : IDisposable
         _forwarder = forwarder;
         _time = time;
         _logger = logger;
+        _failureLog = new LogThrottle(time);
         _transformer = new RampartTransformer(cluster);
         var options = cluster.Options;
         _client = client ?? new HttpMessageInvoker(new SocketsHttpHandler
@@ -75,11 +77,29 @@ internal sealed partial class ClusterForwarder : IDisposable
     {
         var options = Cluster.Options;
         var request = context.Request;
+        if (ClientRequests.Refusal(context) is { } refusal)
+        {
+            await refusal.WriteAsync(context, Cluster.Id, _logger).ConfigureAwait(false);
+            return; // the client's request is wrong: no destination hears of it
+        }
+
         var idempotent = FailoverRules.IsIdempotent(request.Method);
-        var replayable = PrepareBody(request, idempotent, options.Retry.MaxAttempts, options.Retry.MaxBufferedBodyBytes);
+        var (hasBody, replayable) = BodyPlan(request, idempotent, options.Retry.MaxAttempts, options.Retry.MaxBufferedBodyBytes);
         // One pooled state per request, with its token source: cancelled by the client's abort or the overall deadline.
         var attempt = ProxyAttempt.Rent(options.Timeout, _time, context.RequestAborted);
         context.Features.Set(attempt);
+        var body = request.Body;
+        if (hasBody)
+        {
+            // Read through a watch: a failure while reading the client's body is the client's, not the destination's.
+            attempt.Body.Attach(request.BodyReader);
+            request.Body = attempt.Body;
+            if (replayable)
+            {
+                request.EnableBuffering(bufferThreshold: (int)Math.Min(options.Retry.MaxBufferedBodyBytes, 64 * 1024), bufferLimit: options.Retry.MaxBufferedBodyBytes);
+            }
+        }
+
         Cluster.RetryBudget.RecordRequest();
         try
         {
@@ -109,24 +129,41 @@ internal sealed partial class ClusterForwarder : IDisposable
                 {
                     destination.Report(lease, attempt.Result, attempt.Detail);
                     _metrics?.RecordAttempt(destination, attempt.Result, _time.GetElapsedTime(started));
-                    if (!attempt.Suppressed)
+                    if (attempt.Suppressed)
                     {
-                        return;
+                        Log.RetryingAfterStatus(_logger, Cluster.Id, destination.Id, attempt.Detail, number);
+                        _metrics?.RecordRetry(Cluster.Id, "status");
+                        ResetForRetry(context);
+                        continue;
                     }
 
-                    Log.RetryingAfterStatus(_logger, Cluster.Id, destination.Id, attempt.Detail, number);
-                    _metrics?.RecordRetry(Cluster.Id, "status");
-                    ResetForRetry(context);
-                    continue;
+                    if (attempt.Refused)
+                    {
+                        ReportDestinationFailure(destination, attempt.Detail!);
+                        context.Response.Clear();
+                        context.Response.StatusCode = StatusCodes.Status502BadGateway;
+                    }
+
+                    return;
                 }
 
                 var clientAborted = context.RequestAborted.IsCancellationRequested;
                 var deadlinePassed = attempt.IsCancellationRequested && !clientAborted;
+                var kind = clientAborted ? AttemptError.RequestCanceled : deadlinePassed ? AttemptError.DeadlinePassed : (AttemptError)error;
+                var attribution = FailureAttribution.Of(kind, attempt.Body.Progress);
                 var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-                var detail = deadlinePassed ? "request deadline passed" : Describe(error, exception);
-                var result = clientAborted ? CallResult.Ignored : CallResult.Failure;
-                destination.Report(lease, result, detail);
-                _metrics?.RecordAttempt(destination, result, _time.GetElapsedTime(started));
+                var detail = Describe(kind, attempt.Body.Error ?? exception);
+                destination.Report(lease, attribution.Result, detail);
+                _metrics?.RecordAttempt(destination, attribution.Result, _time.GetElapsedTime(started));
+                if (attribution.Cause == FailureCause.Destination)
+                {
+                    ReportDestinationFailure(destination, detail);
+                }
+                else
+                {
+                    Log.NotTheDestinations(_logger, Cluster.Id, destination.Id, detail);
+                }
+
                 if (clientAborted)
                 {
                     return; // the client gave up: nobody to answer, and never the destination's fault
@@ -139,16 +176,23 @@ internal sealed partial class ClusterForwarder : IDisposable
                     return;
                 }
 
-                if (deadlinePassed)
-                {
-                    context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
-                    return;
-                }
-
                 var safe = (idempotent && replayable) || TransportErrors.NothingSent(exception);
-                if (last || !safe || !Cluster.HasUntriedAvailable(attempt.Tried) || !Cluster.RetryBudget.TryRetry())
+                if (!attribution.MayFailOver || last || !safe || !Cluster.HasUntriedAvailable(attempt.Tried) || !Cluster.RetryBudget.TryRetry())
                 {
-                    return; // YARP has set 502 or 504
+                    // Kestrel's rejection of the body says which limit the client broke (400, 408, 413).
+                    var status = attribution.Cause == FailureCause.Client && attempt.Body.Error is BadHttpRequestException bad ? bad.StatusCode : attribution.Status;
+                    if (status != 0)
+                    {
+                        context.Response.StatusCode = status;
+                    }
+
+                    if (attribution.Cause == FailureCause.Client && hasBody)
+                    {
+                        // The body's framing can no longer be trusted (or is still arriving): close rather than drain it.
+                        context.Response.Headers.Connection = "close";
+                    }
+
+                    return;
                 }
 
                 Log.RetryingAfterError(_logger, Cluster.Id, destination.Id, detail, number);
@@ -158,6 +202,11 @@ internal sealed partial class ClusterForwarder : IDisposable
         }
         finally
         {
+            if (hasBody)
+            {
+                request.Body = body;
+            }
+
             context.Features.Set<ProxyAttempt>(null);
             attempt.Return();
         }
@@ -165,22 +214,16 @@ internal sealed partial class ClusterForwarder : IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    /// <summary>Buffers a small body of an idempotent request so that it can be sent again; says whether the request can be replayed.</summary>
-    private static bool PrepareBody(HttpRequest request, bool idempotent, int maxAttempts, long maxBuffered)
+    /// <summary>Whether the request has a body, and whether it can be replayed: no body, or a small one of an idempotent request, buffered.</summary>
+    private static (bool HasBody, bool Replayable) BodyPlan(HttpRequest request, bool idempotent, int maxAttempts, long maxBuffered)
     {
         var bodyDetection = request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>();
         if (bodyDetection is { CanHaveBody: false } || request.ContentLength == 0)
         {
-            return true;
+            return (false, true);
         }
 
-        if (idempotent && maxAttempts > 1 && request.ContentLength is { } length && length <= maxBuffered)
-        {
-            request.EnableBuffering(bufferThreshold: (int)Math.Min(maxBuffered, 64 * 1024), bufferLimit: maxBuffered);
-            return true;
-        }
-
-        return false;
+        return (true, idempotent && maxAttempts > 1 && request.ContentLength is { } length && length <= maxBuffered);
     }
 
     private static void ResetForRetry(HttpContext context)
@@ -205,10 +248,19 @@ internal sealed partial class ClusterForwarder : IDisposable
         return response.WriteAsync($"No destination of cluster '{Cluster.Id}' is available.", context.RequestAborted);
     }
 
-    private static string Describe(ForwarderError error, Exception? exception) => error switch
+    private void ReportDestinationFailure(Destinations.DestinationState destination, string detail)
     {
-        ForwarderError.RequestTimedOut => "attempt timed out",
-        ForwarderError.Request when exception is not null => TransportErrors.Describe(exception),
+        if (_failureLog.TryEnter(destination.Id, detail, out var suppressed))
+        {
+            Log.DestinationFailed(_logger, Cluster.Id, destination.Id, detail, suppressed);
+        }
+    }
+
+    private static string Describe(AttemptError error, Exception? exception) => error switch
+    {
+        AttemptError.RequestTimedOut => "attempt timed out",
+        AttemptError.DeadlinePassed => "request deadline passed",
+        AttemptError.Request when exception is not null => TransportErrors.Describe(exception),
         _ when exception is not null => error + ": " + TransportErrors.Describe(exception),
         _ => error.ToString(),
     };

@@ -41,6 +41,12 @@ internal sealed class ProxyAttempt
     /// <summary>The failure detail of this attempt's response (its status).</summary>
     public string? Detail { get; set; }
 
+    /// <summary>Set by the transformer when it refused the response (a 101 the request did not ask for): the client must not get it.</summary>
+    public bool Refused { get; set; }
+
+    /// <summary>The request body as the forwarder reads it, watched for client-caused failures (requests with a body only).</summary>
+    public ClientBodyStream Body { get; } = new();
+
     /// <summary>Rents the state of a new request, cancelled by <paramref name="requestAborted"/> or after <paramref name="timeout"/>.</summary>
     public static ProxyAttempt Rent(TimeSpan timeout, TimeProvider time, CancellationToken requestAborted)
     {
@@ -64,8 +70,10 @@ internal sealed class ProxyAttempt
     {
         MayRetryOnStatus = mayRetryOnStatus;
         Suppressed = false;
+        Refused = false;
         Result = CallResult.Success;
         Detail = null;
+        Body.Restart();
     }
 
     /// <summary>Gives the state back once nothing uses it any more (the forwarder has returned).</summary>
@@ -81,6 +89,7 @@ internal sealed class ProxyAttempt
         }
 
         Tried = default;
+        Body.Detach();
         StartAttempt(mayRetryOnStatus: false);
         Pool.Return(this);
     }

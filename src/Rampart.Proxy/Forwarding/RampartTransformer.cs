@@ -1,4 +1,6 @@
+using System.Net;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Rampart.CircuitBreaking;
 using Rampart.Clusters;
 using Yarp.ReverseProxy.Forwarder;
@@ -37,8 +39,21 @@ internal sealed class RampartTransformer(ClusterState cluster) : HttpTransformer
         if (proxyResponse is not null && attempt is not null)
         {
             var (result, detail) = cluster.FailurePolicy.ClassifyStatus((int)proxyResponse.StatusCode);
+            if (proxyResponse.StatusCode == HttpStatusCode.SwitchingProtocols && !AskedForUpgrade(httpContext))
+            {
+                // Passing it on would hand the client's connection to a protocol it never asked for.
+                (result, detail) = (CallResult.Failure, "101 Switching Protocols to a request that asked for no upgrade");
+                attempt.Refused = true;
+            }
+
             attempt.Result = result;
             attempt.Detail = detail;
+            if (attempt.Refused)
+            {
+                attempt.Suppressed = attempt.MayRetryOnStatus && cluster.HasUntriedAvailable(attempt.Tried) && cluster.RetryBudget.TryRetry();
+                return ValueTask.FromResult(false);
+            }
+
             if (result == CallResult.Failure && attempt.MayRetryOnStatus
                 && cluster.HasUntriedAvailable(attempt.Tried) && cluster.RetryBudget.TryRetry())
             {
@@ -50,4 +65,8 @@ internal sealed class RampartTransformer(ClusterState cluster) : HttpTransformer
 
         return base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
     }
+
+    private static bool AskedForUpgrade(HttpContext context) =>
+        context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+        || context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true };
 }

@@ -27,7 +27,7 @@ public sealed class ProxyFixture : IAsyncDisposable
     public DestinationState Destination(int i) => Cluster.Destinations.Single(d => d.Id == Backends[i].Name);
 
     /// <summary>The default settings; a test overrides keys with <paramref name="settings"/> (null removes a key).</summary>
-    public static async Task<ProxyFixture> StartAsync(int backends = 3, IDictionary<string, string?>? settings = null, HttpProtocols protocols = HttpProtocols.Http1)
+    public static async Task<ProxyFixture> StartAsync(int backends = 3, IDictionary<string, string?>? settings = null, HttpProtocols protocols = HttpProtocols.Http1, LogCapture? logs = null)
     {
         var started = new List<TestBackend>();
         for (var i = 0; i < backends; i++)
@@ -36,7 +36,7 @@ public sealed class ProxyFixture : IAsyncDisposable
         }
 
         var fixture = new ProxyFixture(started);
-        await fixture.StartProxyAsync(settings);
+        await fixture.StartProxyAsync(settings, logs);
         return fixture;
     }
 
@@ -84,7 +84,7 @@ public sealed class ProxyFixture : IAsyncDisposable
         }
     }
 
-    private async Task StartProxyAsync(IDictionary<string, string?>? overrides)
+    private async Task StartProxyAsync(IDictionary<string, string?>? overrides, LogCapture? logs)
     {
         var settings = DefaultSettings(Backends);
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
@@ -99,7 +99,7 @@ public sealed class ProxyFixture : IAsyncDisposable
             }
         }
 
-        _server = await RampartProxyServer.StartAsync(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), "http://127.0.0.1:0");
+        _server = await RampartProxyServer.StartAsync(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), "http://127.0.0.1:0", logs is null ? null : logs.AddTo);
         Address = _server.Address;
         Proxy = _server.Proxy;
         Client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(30) };

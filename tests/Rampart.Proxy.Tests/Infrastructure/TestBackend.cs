@@ -41,6 +41,7 @@ public sealed class TestBackend : IAsyncDisposable
     private int _requests;
     private int _aborted;
     private TaskCompletionSource _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _requestStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _abortSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private TestBackend(string name, HttpProtocols protocols)
@@ -54,6 +55,9 @@ public sealed class TestBackend : IAsyncDisposable
 
     /// <summary>For each request received (health probes apart): its protocol and the id of the connection it came on.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<(string Protocol, string Connection)> Seen { get; } = new();
+
+    /// <summary>The path of each request received (health probes apart).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Paths { get; } = new();
 
     /// <summary>The protocols health probes came in.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, int> ProbeProtocols { get; } = new();
@@ -92,7 +96,14 @@ public sealed class TestBackend : IAsyncDisposable
         return backend;
     }
 
-    public void ExpectRequest() => _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Completes when the next request's head arrives, before its body is read (reset by <see cref="ExpectRequest"/>).</summary>
+    public Task RequestStarted => _requestStarted.Task;
+
+    public void ExpectRequest()
+    {
+        _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        _requestStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     /// <summary>Stops at once: open connections are dropped, new ones refused.</summary>
     public async Task StopAsync()
@@ -144,6 +155,8 @@ public sealed class TestBackend : IAsyncDisposable
         else
         {
             Seen.Enqueue((context.Request.Protocol, context.Connection.Id));
+            Paths.Enqueue(context.Request.Path.Value ?? "");
+            _requestStarted.TrySetResult();
         }
 
         if (CaptureHeaders && !context.Request.Path.StartsWithSegments("/health"))
