@@ -6,9 +6,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Rampart.Clusters;
 using Rampart.Diagnostics;
-using Rampart.Proxy.Diagnostics;
 using Rampart.Failover;
 using Rampart.Health;
+using Rampart.Proxy.Diagnostics;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Rampart.Proxy.Forwarding;

@@ -28,7 +28,8 @@ public static class AttackCatalog
         ["Content-Length over the body limit"] = Raw("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 999999999999\r\n\r\nhello", [413], reaches: false),
         ["chunked body growing over the body limit"] = Raw("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + Chunks(3, 2000) + "0\r\n\r\n", [413], reaches: true),
         ["Content-Length and Transfer-Encoding together (smuggling)"] = Raw("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n", [200], reaches: true)
-            with { NeverForwarded = "/smuggled" }, // Kestrel reads it as chunked (RFC 9112 §6.3) and closes the connection after it
+            with
+        { NeverForwarded = "/smuggled" }, // Kestrel reads it as chunked (RFC 9112 §6.3) and closes the connection after it
         ["two different Content-Lengths"] = Raw("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd", [400], reaches: false),
         ["header block over the limit"] = Raw("GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + new string('a', 10_000) + "\r\n\r\n", [431], reaches: false),
         ["request line over the limit"] = Raw("GET /" + new string('a', 5000) + " HTTP/1.1\r\nHost: a\r\n\r\n", [414], reaches: false),
