@@ -19,14 +19,15 @@ public static class RampartAdminEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Maps <c>GET /</c> (the live dashboard), <c>GET /status</c>, <c>GET /healthz</c>, <c>POST /config/reload</c> and <c>POST /destinations/{cluster}/{id}/isolate|reset|drain</c>.
-    /// When <c>Rampart:Admin:Token</c> is set, every one of them needs <c>Authorization: Bearer TOKEN</c> (else 401).
+    /// When <c>Rampart:Admin:Token</c> is set, every one of them needs <c>Authorization: Bearer TOKEN</c> (else 401); a
+    /// state-changing request from another origin is refused (403) with or without a token.
     /// </summary>
     public static IEndpointRouteBuilder MapRampartAdmin(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var proxy = endpoints.ServiceProvider.GetRequiredService<Rampart.Proxy.RampartProxy>();
         var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
-        var group = endpoints.MapGroup("").AddEndpointFilter(AdminToken.Filter(proxy.Options.Admin.Token));
+        var group = endpoints.MapGroup("").AddEndpointFilter(new AdminGuard(proxy.Options.Admin.Token, hosts: null).Filter); // the application filters its own hosts
 
         group.MapGet("/", () => Results.Text(Dashboard.Value, "text/html; charset=utf-8"));
         group.MapGet("/status", () => Results.Json(StatusDocument.From(proxy, time)));

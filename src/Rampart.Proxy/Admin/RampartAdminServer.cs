@@ -31,12 +31,14 @@ public sealed class RampartAdminServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(proxy);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(listen ?? proxy.Options.Admin.Listen);
+        var address = listen ?? proxy.Options.Admin.Listen;
+        builder.WebHost.UseUrls(address);
         builder.Services.AddSingleton(proxy);
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddHealthChecks().AddCheck<RampartHealthCheck>("rampart");
         var app = builder.Build();
-        app.Use(AdminToken.Middleware(proxy.Options.Admin.Token));
+        var admin = proxy.Options.Admin;
+        app.Use(new AdminGuard(admin.Token, AdminGuard.HostsFor(new Uri(address), admin.AllowedHosts)).Middleware);
         app.MapRampartAdmin();
         if (meterProvider is not null)
         {

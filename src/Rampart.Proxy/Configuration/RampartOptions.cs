@@ -41,6 +41,13 @@ public sealed class AdminOptions
 
     /// <summary>A bearer token every admin request must carry, when set. Required to listen on a non-loopback address.</summary>
     public string? Token { get; set; }
+
+    /// <summary>
+    /// Host names, besides the listener's own address and <c>localhost</c>, that admin requests may name in their
+    /// <c>Host</c> header (any other is refused: DNS rebinding). Default none. Not checked on a wildcard address
+    /// (<c>0.0.0.0</c>, <c>[::]</c>), which needs a token.
+    /// </summary>
+    public IList<string> AllowedHosts { get; } = [];
 }
 
 /// <summary>Tuning of the proxy's own server (Kestrel); measured in <c>bench/README.md</c>.</summary>

@@ -13,7 +13,7 @@ public sealed partial class ActiveHealthProber
         [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Probe of {ClusterId}/{DestinationId} started at generation {Generation} came back after the destination changed; ignored")]
         public static partial void StaleProbeIgnored(ILogger logger, string clusterId, string destinationId, long generation);
 
-        [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Probing {ClusterId}/{DestinationId} stopped on an unexpected error")]
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Probing {ClusterId}/{DestinationId} failed on an unexpected error; probing goes on")]
         public static partial void ProbeLoopCrashed(ILogger logger, Exception exception, string clusterId, string destinationId);
     }
 }

@@ -183,32 +183,39 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
             await Task.Delay(Jittered(options.UnhealthyInterval * options.Jitter, 1), _time, token).ConfigureAwait(false);
             while (!token.IsCancellationRequested)
             {
-                var generation = destination.Generation;
-                var result = await _probe.RunAsync(destination.Address, destination.HttpVersion, options, expected, token).ConfigureAwait(false);
-                token.ThrowIfCancellationRequested();
-                ProbeCompleted?.Invoke(destination, result);
-                var stale = !destination.ReportProbe(generation, result);
-                if (stale)
+                TimeSpan interval;
+                try
                 {
-                    Log.StaleProbeIgnored(_logger, destination.ClusterId, destination.Id, generation);
+                    var generation = destination.Generation;
+                    var result = await _probe.RunAsync(destination.Address, destination.HttpVersion, options, expected, token).ConfigureAwait(false);
+                    token.ThrowIfCancellationRequested();
+                    ProbeCompleted?.Invoke(destination, result);
+                    var stale = !destination.ReportProbe(generation, result);
+                    if (stale)
+                    {
+                        Log.StaleProbeIgnored(_logger, destination.ClusterId, destination.Id, generation);
+                    }
+                    else if (!result.Passed)
+                    {
+                        Log.ProbeFailed(_logger, destination.ClusterId, destination.Id, result.Detail, result.Duration.TotalMilliseconds);
+                    }
+
+                    // The destination changed while the probe ran: the result did not count, so ask again soon.
+                    interval = options.IntervalFor(stale || destination.ProbeSoon);
                 }
-                else if (!result.Passed)
+                catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
                 {
-                    Log.ProbeFailed(_logger, destination.ClusterId, destination.Id, result.Detail, result.Duration.TotalMilliseconds);
+                    // A loop that died would leave the destination's health frozen: say so, and go on probing.
+                    Log.ProbeLoopCrashed(_logger, ex, destination.ClusterId, destination.Id);
+                    interval = options.UnhealthyInterval;
                 }
 
-                // The destination changed while the probe ran: the result did not count, so ask again soon.
-                var interval = options.IntervalFor(stale || destination.ProbeSoon);
                 await Task.Delay(Jittered(interval, options.Jitter), _time, token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // Stopped or untracked.
-        }
-        catch (Exception ex)
-        {
-            Log.ProbeLoopCrashed(_logger, ex, destination.ClusterId, destination.Id);
         }
         finally
         {

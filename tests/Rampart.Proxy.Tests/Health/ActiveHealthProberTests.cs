@@ -178,6 +178,28 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
         Assert.Equal(0, _prober.RunningLoops);
     }
 
+    [Fact]
+    public async Task ErrorInsideTheLoop_LoopGoesOnProbing()
+    {
+        var (backend, destination) = await SetUpAsync();
+        _prober = new ActiveHealthProber(_client, TimeProvider.System, NullLogger<ActiveHealthProber>.Instance, new Random(7));
+        var calls = 0;
+        _prober.ProbeCompleted += (_, _) =>
+        {
+            if (Interlocked.Increment(ref calls) <= 3)
+            {
+                throw new InvalidOperationException("a subscriber's bug");
+            }
+        };
+        _prober.Track(destination);
+        var healthy = Wait.ForActiveAsync(destination, "Healthy");
+
+        await _prober.StartAsync(CancellationToken.None);
+
+        await healthy; // the first three probes crashed in the subscriber; the loop survived them
+        Assert.True(Volatile.Read(ref calls) >= 4);
+    }
+
     private async Task<(TestBackend, DestinationState)> SetUpAsync(BackendMode mode = BackendMode.Ok, Action<ActiveHealthOptions>? configure = null)
     {
         var backend = await TestBackend.StartAsync($"b{_backends.Count}", mode);
