@@ -94,7 +94,6 @@ internal static partial class RampartCommand
             builder.WebHost.UseSockets(s => s.UnsafePreferInlineScheduling = true);
         }
 
-        builder.WebHost.UseUrls([.. options.Listen]);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -109,25 +108,34 @@ internal static partial class RampartCommand
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         builder.Services.AddRampart(builder.Configuration);
-        builder.Services.AddRampartServer(); // limits, server header
+        builder.Services.AddRampartServer(); // listeners, limits, no Server header
         // SIGTERM/Ctrl+C: stop accepting, let in-flight requests finish up to this, stop probes, exit 0.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         await using var app = builder.Build();
         app.UseRampartDirectPath(); // one catch-all route: no routing work per request
         app.UseRouting();
         app.MapRampart();
-        await app.StartAsync();
-        await using var admin = string.IsNullOrEmpty(options.Admin.Listen)
-            ? null
-            : await RampartAdminServer.StartAsync(
-                app.Services.GetRequiredService<RampartProxy>(),
-                app.Services.GetRequiredService<TimeProvider>(),
-                meterProvider: app.Services.GetService<MeterProvider>());
-        if (admin is not null)
+        // What only binding can tell (a port in use, an address not on this machine): a clear line and exit code 1.
+        RampartAdminServer? admin = null;
+        try
         {
-            HostLog.AdminListening(app.Logger, admin.Address);
+            await app.StartAsync();
+            if (!string.IsNullOrEmpty(options.Admin.Listen))
+            {
+                admin = await RampartAdminServer.StartAsync(
+                    app.Services.GetRequiredService<RampartProxy>(),
+                    app.Services.GetRequiredService<TimeProvider>(),
+                    meterProvider: app.Services.GetService<MeterProvider>());
+                HostLog.AdminListening(app.Logger, admin.Address);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException or RampartConfigurationException)
+        {
+            await error.WriteLineAsync($"rampart: could not start: {Innermost(ex).Message}");
+            return Failed;
         }
 
+        await using var adminServer = admin;
         await app.WaitForShutdownAsync();
         return Ok;
     }
@@ -148,7 +156,7 @@ internal static partial class RampartCommand
         }
         catch (Exception ex) when (ex is InvalidDataException or FormatException or IOException)
         {
-            problem = $"rampart: config file {path} is not valid JSON: {ex.InnerException?.Message ?? ex.Message}";
+            problem = $"rampart: config file {path}: {FileErrors.Describe(ex)}";
             return false;
         }
 
@@ -157,6 +165,16 @@ internal static partial class RampartCommand
         configuration.AddCommandLine([.. overrides]);
         problem = "";
         return true;
+    }
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is not null && ex is not IOException)
+        {
+            ex = ex.InnerException;
+        }
+
+        return ex;
     }
 
     private static string Take(List<string> list, int index)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Rampart.Proxy.Configuration;
 using Rampart.Proxy.Diagnostics;
@@ -72,7 +71,7 @@ public sealed partial class RampartProxy
                     // A file that failed on a reload leaves its provider empty until it loads again.
                     if (explicitReload || !fileError.Provider.GetChildKeys([], null).Any())
                     {
-                        return Rejected([Describe(fileError.Exception)]);
+                        return Rejected([$"{fileError.Provider.Source.Path}: {FileErrors.Describe(fileError.Exception)}"]);
                     }
 
                     Interlocked.CompareExchange(ref _fileError, null, fileError);
@@ -184,19 +183,6 @@ public sealed partial class RampartProxy
                 yield return inner;
             }
         }
-    }
-
-    private static string Describe(Exception fileError)
-    {
-        var innermost = fileError;
-        while (innermost.InnerException is not null)
-        {
-            innermost = innermost.InnerException;
-        }
-
-        return ReferenceEquals(innermost, fileError)
-            ? fileError.Message
-            : string.Create(CultureInfo.InvariantCulture, $"{fileError.Message.TrimEnd('.')}: {innermost.Message}");
     }
 
     private async Task DisposeLaterAsync(ClusterForwarder forwarder, TimeSpan after)

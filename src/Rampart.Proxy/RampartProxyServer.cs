@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Rampart.Proxy.Configuration;
 
 namespace Rampart.Proxy;
 
@@ -40,14 +42,8 @@ public sealed class RampartProxyServer : IAsyncDisposable
         logging?.Invoke(builder.Logging);
         builder.Configuration.AddConfiguration(configuration);
         builder.Services.AddRampart(builder.Configuration);
-        builder.Services.AddRampartServer();
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<RampartOptions>((kestrel, options) => KestrelSetup.Apply(kestrel, options, listen));
         var app = builder.Build();
-        app.Urls.Clear();
-        foreach (var url in listen is null ? app.Services.GetRequiredService<Configuration.RampartOptions>().Listen : [listen])
-        {
-            app.Urls.Add(url);
-        }
-
         app.UseRampartDirectPath();
         app.UseRouting();
         app.MapRampart();

@@ -60,14 +60,15 @@ public static class RampartServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Sets the application's own Kestrel server up as Rampart's proxy server: <c>Rampart:Limits</c> (body and header
-    /// sizes, timeouts, data rate) and no <c>Server</c> header of its own. For an application that is only a proxy
+    /// Sets the application's own Kestrel server up as Rampart's proxy server: its listeners (<c>Rampart:Listen</c>,
+    /// <c>Rampart:Listeners</c> with their protocols), <c>Rampart:Limits</c> (body and header sizes, timeouts, data rate)
+    /// and no <c>Server</c> header of its own. For an application that is only a proxy
     /// (the <c>rampart</c> executable uses it); call it after <see cref="AddRampart"/>.
     /// </summary>
     public static IServiceCollection AddRampartServer(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<KestrelServerOptions>().Configure<RampartOptions>(KestrelSetup.Apply);
+        services.AddOptions<KestrelServerOptions>().Configure<RampartOptions>((kestrel, options) => KestrelSetup.Apply(kestrel, options, listen: null));
         return services;
     }
 }

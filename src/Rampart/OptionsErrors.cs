@@ -21,4 +21,23 @@ internal sealed class OptionsErrors(string prefix)
     }
 
     public void AddRange(IEnumerable<string> errors) => _errors.AddRange(errors);
+
+    /// <summary>
+    /// The longest duration any setting may have: one day. Longer ones are mistakes (a bare "5" read as five days),
+    /// and past about 49 days the runtime's timers cannot take them at all.
+    /// </summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
+
+    /// <summary>Checks that every duration is at most <see cref="MaxDuration"/>.</summary>
+    public void AtMostADay(params (string Name, TimeSpan? Value)[] durations)
+    {
+        foreach (var (name, value) in durations)
+        {
+            Check(value is null || value <= MaxDuration, name, "must be at most 1.00:00:00 (one day)", value);
+        }
+    }
+
+    /// <summary>Checks that a count is at most <paramref name="max"/>.</summary>
+    public void AtMost(long value, long max, string name) =>
+        Check(value <= max, name, string.Create(CultureInfo.InvariantCulture, $"must be at most {max}"), value);
 }

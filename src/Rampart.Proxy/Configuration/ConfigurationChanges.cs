@@ -85,9 +85,14 @@ internal static class ConfigurationChanges
     public static void RestartSettings(RampartOptions a, RampartOptions b, List<string> changes)
     {
         const string root = RampartOptions.SectionName;
-        if (!a.Listen.SequenceEqual(b.Listen))
+        if (!a.Listen.SequenceEqual(b.Listen) || !OptionsComparison.Same(a.Listeners, b.Listeners))
         {
             changes.Add($"{root}:Listen changed: takes effect at the next start");
+        }
+
+        if (!OptionsComparison.Same(a.Limits, b.Limits))
+        {
+            changes.Add($"{root}:Limits changed: takes effect at the next start");
         }
 
         if (!OptionsComparison.Same(a.Admin, b.Admin))

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.Configuration;
 
@@ -17,37 +16,24 @@ public static class RampartConfiguration
     public static RampartOptions Load(IConfiguration configuration, out IReadOnlyList<string> errors)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var section = configuration.GetSection(RampartOptions.SectionName);
         var found = new List<string>();
         var options = new RampartOptions();
-        if (!section.Exists())
+        if (ConfigurationTree.Read(configuration, RampartOptions.SectionName) is not { } section)
         {
             found.Add($"{RampartOptions.SectionName} is missing: the configuration needs at least one route and one cluster");
             errors = found;
             return options;
         }
 
-        ConfigurationShape.Check(section, typeof(RampartOptions), found);
-        var bound = true;
-        try
-        {
-            section.Bind(options);
-        }
-        catch (InvalidOperationException)
-        {
-            bound = false; // a value that does not convert: already reported, with its key, by the shape check
-        }
-
-        if (options.Listen.Count == 0)
+        var reader = new OptionsReader(found);
+        reader.Bind(section, options);
+        if (options.Listen.Count == 0 && options.Listeners.Count == 0)
         {
             options.Listen.Add(DefaultListen);
         }
 
-        if (bound)
-        {
-            Validate(options, found);
-        }
-
+        // A value that did not convert is reported once, for its key: no follow-on errors from the default left in its place.
+        found.AddRange(Validate(options).Where(e => !reader.Masks(e)));
         errors = found;
         return options;
     }
@@ -64,14 +50,18 @@ public static class RampartConfiguration
     private static void Validate(RampartOptions options, List<string> errors)
     {
         const string root = RampartOptions.SectionName;
-        for (var i = 0; i < options.Listen.Count; i++)
+        var bound = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, url, _) in ListenAddresses.All(options))
         {
-            CheckUrl(options.Listen[i], $"{root}:Listen:{i}", errors);
+            if (ListenAddresses.Check(url, key, errors) is { } uri && uri.Port != 0 && !bound.Add($"{uri.Host}:{uri.Port}"))
+            {
+                errors.Add($"{key} listens on the same address and port as another listener (was {url})");
+            }
         }
 
-        if (options.ShutdownTimeout <= TimeSpan.Zero)
+        if (options.ShutdownTimeout <= TimeSpan.Zero || options.ShutdownTimeout > TimeSpan.FromHours(1))
         {
-            errors.Add($"{root}:ShutdownTimeout must be positive (was {options.ShutdownTimeout})");
+            errors.Add($"{root}:ShutdownTimeout must be positive and at most 01:00:00 (was {options.ShutdownTimeout})");
         }
 
         ValidateAdmin(options.Admin, errors);
@@ -128,34 +118,14 @@ public static class RampartConfiguration
     private static void ValidateAdmin(AdminOptions admin, List<string> errors)
     {
         const string key = $"{RampartOptions.SectionName}:Admin:Listen";
-        if (string.IsNullOrEmpty(admin.Listen) || !CheckUrl(admin.Listen, key, errors))
+        if (string.IsNullOrEmpty(admin.Listen) || ListenAddresses.Check(admin.Listen, key, errors, allowHttps: false) is not { } uri)
         {
             return;
         }
 
-        var host = new Uri(admin.Listen).Host;
-        var loopback = host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-            || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
-        if (!loopback && string.IsNullOrEmpty(admin.Token))
+        if (!ListenAddresses.IsLoopback(uri) && string.IsNullOrEmpty(admin.Token))
         {
             errors.Add($"{key} '{admin.Listen}' is not a loopback address: set {RampartOptions.SectionName}:Admin:Token to expose the admin endpoints beyond this machine");
         }
-    }
-
-    private static bool CheckUrl(string? value, string key, List<string> errors)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            errors.Add($"{key} is required");
-            return false;
-        }
-
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-        {
-            errors.Add($"{key} must be an absolute http:// or https:// URL (was {value})");
-            return false;
-        }
-
-        return true;
     }
 }

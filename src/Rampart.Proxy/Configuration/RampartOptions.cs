@@ -8,8 +8,14 @@ public sealed class RampartOptions
     /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "Rampart";
 
-    /// <summary>The proxy's listen URLs (used by the <c>rampart</c> executable). Default <c>http://127.0.0.1:8080</c>.</summary>
+    /// <summary>
+    /// The proxy's listen URLs (used by the <c>rampart</c> executable), each an IP address or <c>localhost</c> with a
+    /// port. Default <c>http://127.0.0.1:8080</c> when neither this nor <see cref="Listeners"/> names one.
+    /// </summary>
     public IList<string> Listen { get; } = [];
+
+    /// <summary>More listeners, each with its own settings (the protocols it speaks); served beside <see cref="Listen"/>.</summary>
+    public IList<ListenerOptions> Listeners { get; } = [];
 
     /// <summary>
     /// On SIGTERM or Ctrl+C, how long in-flight requests may take to finish after the listeners stop accepting.
@@ -31,6 +37,33 @@ public sealed class RampartOptions
 
     /// <summary>Clusters by id.</summary>
     public IDictionary<string, ClusterOptions> Clusters { get; } = new Dictionary<string, ClusterOptions>(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>A listener of the proxy: an address and what it speaks.</summary>
+public sealed class ListenerOptions
+{
+    /// <summary>Where to listen: <c>http://IP:PORT</c> or <c>http://localhost:PORT</c>. Required.</summary>
+    public string Url { get; set; } = "";
+
+    /// <summary>
+    /// What clients may speak: <c>Http1</c>, <c>Http2</c> (over <c>http://</c>: HTTP/2 with prior knowledge, h2c, as gRPC
+    /// clients do), or <c>Http1AndHttp2</c> (over <c>https://</c>, negotiated by ALPN). Default: <c>Http1</c> over
+    /// <c>http://</c>, <c>Http1AndHttp2</c> over <c>https://</c>.
+    /// </summary>
+    public ListenerProtocols? Protocols { get; set; }
+}
+
+/// <summary>The HTTP versions a listener speaks.</summary>
+public enum ListenerProtocols
+{
+    /// <summary>HTTP/1.1 (and 1.0).</summary>
+    Http1 = 1,
+
+    /// <summary>HTTP/2 only; over <c>http://</c>, with prior knowledge (h2c).</summary>
+    Http2 = 2,
+
+    /// <summary>Both; over <c>http://</c> a client gets HTTP/1.1 (h2c needs <see cref="Http2"/> alone).</summary>
+    Http1AndHttp2 = 3,
 }
 
 /// <summary>The admin listener: status, metrics, dashboard, actions.</summary>

@@ -75,6 +75,13 @@ public sealed class CircuitBreakerOptions
         errors.Check(HalfOpenPermits >= 1, nameof(HalfOpenPermits), "must be at least 1", HalfOpenPermits);
         errors.Check(SuccessesToClose >= 1, nameof(SuccessesToClose), "must be at least 1", SuccessesToClose);
         errors.Check(HalfOpenTrialTimeout > TimeSpan.Zero, nameof(HalfOpenTrialTimeout), "must be positive", HalfOpenTrialTimeout);
+        errors.AtMostADay((nameof(SamplingDuration), SamplingDuration), (nameof(SlowCallThreshold), SlowCallThreshold), (nameof(BreakDuration), BreakDuration),
+            (nameof(MaxBreakDuration), MaxBreakDuration), (nameof(HalfOpenTrialTimeout), HalfOpenTrialTimeout));
+        errors.AtMost(ConsecutiveFailures, 1_000_000, nameof(ConsecutiveFailures));
+        errors.AtMost(MinimumThroughput, 1_000_000, nameof(MinimumThroughput));
+        errors.AtMost(HalfOpenPermits, 1000, nameof(HalfOpenPermits));
+        errors.AtMost(SuccessesToClose, 1000, nameof(SuccessesToClose));
+        errors.Check(BreakDurationMultiplier <= 100, nameof(BreakDurationMultiplier), "must be at most 100", BreakDurationMultiplier);
         return errors.Errors;
     }
 

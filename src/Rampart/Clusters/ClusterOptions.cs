@@ -83,6 +83,9 @@ public sealed class ClusterOptions
         errors.Check(PanicThreshold is >= 0 and <= 1, nameof(PanicThreshold), "must be between 0 (off) and 1", PanicThreshold);
         errors.Check(MaxConnectionsPerDestination >= 0, nameof(MaxConnectionsPerDestination), "must be 0 (no limit) or positive", MaxConnectionsPerDestination);
         errors.Check(HttpVersions.TryParse(HttpVersion, out _), nameof(HttpVersion), "must be one of " + string.Join(", ", HttpVersions.Names), HttpVersion);
+        errors.AtMostADay((nameof(AttemptTimeout), AttemptTimeout), (nameof(Timeout), Timeout), (nameof(SlowStartWindow), SlowStartWindow));
+        errors.AtMost(Retry.MinRetriesPerWindow, 1_000_000, "Retry:MinRetriesPerWindow");
+        errors.AtMost(MaxConnectionsPerDestination, 1_000_000, nameof(MaxConnectionsPerDestination));
         return errors.Errors;
     }
 }

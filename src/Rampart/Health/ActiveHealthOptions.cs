@@ -65,6 +65,9 @@ public sealed class ActiveHealthOptions
         errors.Check(UnhealthyThreshold >= 1, nameof(UnhealthyThreshold), "must be at least 1", UnhealthyThreshold);
         errors.Check(StatusCodeSet.TryParse(ExpectedStatus, out _), nameof(ExpectedStatus), "must be status codes or ranges within 100-999, such as \"200-299\" or \"200,204\"", ExpectedStatus);
         errors.Check(BodyContains is null || BodyContains.Length > 0, nameof(BodyContains), "must not be empty when set", BodyContains);
+        errors.AtMostADay((nameof(Interval), Interval), (nameof(UnhealthyInterval), UnhealthyInterval), (nameof(Timeout), Timeout));
+        errors.AtMost(HealthyThreshold, 1000, nameof(HealthyThreshold));
+        errors.AtMost(UnhealthyThreshold, 1000, nameof(UnhealthyThreshold));
         return errors.Errors;
     }
 }

@@ -59,6 +59,10 @@ public sealed class PassiveHealthOptions
         errors.Check(MaxEjectionTime >= BaseEjectionTime, nameof(MaxEjectionTime), "must be at least BaseEjectionTime", MaxEjectionTime);
         errors.Check(MaxEjectionPercent is >= 0 and <= 100, nameof(MaxEjectionPercent), "must be between 0 and 100", MaxEjectionPercent);
         errors.Check(SuccessesToRestore >= 1, nameof(SuccessesToRestore), "must be at least 1", SuccessesToRestore);
+        errors.AtMostADay((nameof(SamplingDuration), SamplingDuration), (nameof(BaseEjectionTime), BaseEjectionTime), (nameof(MaxEjectionTime), MaxEjectionTime));
+        errors.AtMost(ConsecutiveFailures, 1_000_000, nameof(ConsecutiveFailures));
+        errors.AtMost(MinimumRequests, 1_000_000, nameof(MinimumRequests));
+        errors.AtMost(SuccessesToRestore, 1000, nameof(SuccessesToRestore));
         return errors.Errors;
     }
 }

@@ -94,6 +94,6 @@ public sealed class HttpVersionTests
         await load.RunAsync(300, workers: 8);
 
         Assert.Empty(load.Errors);
-        Assert.True(load.ServedBy.GetValueOrDefault("b1") > servedWhileDown, "the restarted backend got no traffic back");
+        Assert.True(load.ServedBy.GetValueOrDefault("b1") > servedWhileDown, "the restarted backend got no traffic back: " + string.Join(" | ", f.Destination(1).GetTransitions().Select(t => $"{t.At:HH:mm:ss.fff} {t.Signal} {t.From}->{t.To}: {t.Reason}")) + $" avail={f.Destination(1).IsAvailable}");
     }
 }

@@ -59,7 +59,7 @@ public sealed class RampartExecutableTests : IDisposable
         var (code, _, error) = await RunAsync("validate", "--config", file);
 
         Assert.Equal(2, code);
-        Assert.Contains("Rampart:Clusters:web:AttemptTimeout must be a duration such as \"00:00:05\" or \"00:00:00.250\" (was soon)", error, StringComparison.Ordinal);
+        Assert.Contains("Rampart:Clusters:web:AttemptTimeout must be a duration such as \"00:00:05\", \"5s\" or \"250ms\" (was soon)", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -68,7 +68,68 @@ public sealed class RampartExecutableTests : IDisposable
         var file = Write("bad.json", "{ \"Rampart\": ");
         var (code, _, error) = await RunAsync("validate", "--config", file);
         Assert.Equal(2, code);
-        Assert.Contains("is not valid JSON", error, StringComparison.Ordinal);
+        Assert.Contains("not valid JSON at line 1", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_NotJson_SaysTheLineAndPosition()
+    {
+        var file = Write("bad.json", "{\n  \"Rampart\": {\n    \"Listen\": [ \"http://127.0.0.1:8080\" ],,\n  }\n}");
+
+        var (code, _, error) = await RunAsync("validate", "--config", file);
+
+        Assert.Equal(2, code);
+        Assert.Contains("not valid JSON at line 3, position", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_DurationAsABareNumber_ExitsTwoShowingTheForm()
+    {
+        var file = Write("bad.json", """
+            { "Rampart": { "Routes": [ { "Id": "all", "Cluster": "web" } ],
+              "Clusters": { "web": { "Destinations": { "a": { "Address": "http://127.0.0.1:9001" } },
+                "HealthCheck": { "Active": { "Enabled": true, "Interval": 5 } } } } } }
+            """);
+
+        var (code, _, error) = await RunAsync("validate", "--config", file);
+
+        Assert.Equal(2, code);
+        Assert.Contains("Rampart:Clusters:web:HealthCheck:Active:Interval must be a duration such as \"00:00:05\", \"5s\" or \"250ms\" (was 5)", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_PortInUse_ExitsOneWithAClearLine()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var file = Write("good.json", $$"""
+            { "Rampart": { "Listen": [ "http://127.0.0.1:{{port}}" ], "Admin": { "Listen": "" },
+              "Routes": [ { "Id": "all", "Cluster": "web" } ],
+              "Clusters": { "web": { "Destinations": { "a": { "Address": "http://127.0.0.1:9001" } } } } } }
+            """);
+
+        var (validated, _, _) = await RunAsync("validate", "--config", file);
+        var (code, _, error) = await RunAsync("--config", file);
+
+        Assert.Equal(0, validated); // only binding can tell
+        Assert.Equal(1, code);
+        Assert.Contains($"rampart: could not start: Failed to bind to address http://127.0.0.1:{port}: address already in use", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validate_HttpsListenWithoutACertificate_ExitsTwo()
+    {
+        var file = Write("bad.json", """
+            { "Rampart": { "Listen": [ "https://127.0.0.1:8443" ], "Routes": [ { "Id": "all", "Cluster": "web" } ],
+              "Clusters": { "web": { "Destinations": { "a": { "Address": "http://127.0.0.1:9001" } } } } } }
+            """);
+
+        var (code, _, error) = await RunAsync("validate", "--config", file);
+
+        Assert.Equal(2, code);
+        Assert.Contains("Rampart:Listen:0 is https:// but there is no certificate to serve it with", error, StringComparison.Ordinal);
     }
 
     [Fact]
