@@ -107,6 +107,7 @@ internal static partial class RampartCommand
         // opens a log scope and starts an Activity for every request (measured: bench/README.md).
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Services.AddSingleton(options); // loaded and checked above: AddRampart uses these rather than reading the file again
         builder.Services.AddRampart(builder.Configuration);
         builder.Services.AddRampartServer(); // listeners, limits, no Server header
         // SIGTERM/Ctrl+C: stop accepting, let in-flight requests finish up to this, stop probes, exit 0.

@@ -15,12 +15,16 @@ public sealed class RampartProxyServer : IAsyncDisposable
     private RampartProxyServer(WebApplication app)
     {
         _app = app;
-        Address = new Uri(app.Urls.First());
+        Addresses = [.. app.Urls.Select(url => new Uri(url))];
+        Address = Addresses[0];
         Proxy = app.Services.GetRequiredService<RampartProxy>();
     }
 
     /// <summary>Where the proxy listens (with the real port when the requested one was 0).</summary>
     public Uri Address { get; }
+
+    /// <summary>Every address the proxy listens on, in the order of <c>Rampart:Listen</c> then <c>Rampart:Listeners</c>.</summary>
+    public IReadOnlyList<Uri> Addresses { get; }
 
     /// <summary>The running proxy.</summary>
     public RampartProxy Proxy { get; }

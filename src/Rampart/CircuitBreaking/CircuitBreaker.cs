@@ -48,15 +48,14 @@ public sealed partial class CircuitBreaker
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public CircuitBreaker(CircuitBreakerOptions options, TimeProvider? timeProvider = null)
+        : this(Checked(options), timeProvider)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var errors = options.Validate();
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid circuit breaker options: " + string.Join("; ", errors), nameof(options));
-        }
+    }
 
-        _options = options.Clone();
+    // From options already validated and frozen (a cluster's, shared by its destinations: one check, one copy).
+    internal CircuitBreaker(FrozenOptions frozen, TimeProvider? timeProvider)
+    {
+        _options = frozen.Options;
         _time = timeProvider ?? TimeProvider.System;
         _currentBreak = _options.BreakDuration;
         _trialTimeoutTicks = ToTicks(_options.HalfOpenTrialTimeout);
@@ -277,4 +276,16 @@ public sealed partial class CircuitBreaker
     }
 
     private long ToTicks(TimeSpan duration) => TimestampMath.ToTimestampTicks(duration, _time.TimestampFrequency);
+
+    /// <summary>Options checked once and copied, so that later changes to the caller's object cannot reach a breaker.</summary>
+    internal sealed record FrozenOptions(CircuitBreakerOptions Options);
+
+    internal static FrozenOptions Checked(CircuitBreakerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        return errors.Count > 0
+            ? throw new ArgumentException("Invalid circuit breaker options: " + string.Join("; ", errors), nameof(options))
+            : new FrozenOptions(options.Clone());
+    }
 }

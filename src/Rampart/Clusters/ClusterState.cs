@@ -1,3 +1,4 @@
+using Rampart.CircuitBreaking;
 using Rampart.Destinations;
 using Rampart.Failover;
 using Rampart.Health;
@@ -11,6 +12,7 @@ public sealed class ClusterState
 {
     private readonly DestinationState[] _destinations;
     private readonly TimeProvider _time;
+    private readonly CircuitBreaker.FrozenOptions _breaker; // validated with the cluster, shared by its destinations
 
     /// <summary>Creates the cluster's state from validated <paramref name="options"/>.</summary>
     /// <param name="id">The cluster's id.</param>
@@ -36,6 +38,7 @@ public sealed class ClusterState
         RetryBudget = new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, _time);
         FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
         HttpVersion = HttpVersions.Parse(options.HttpVersion);
+        _breaker = new CircuitBreaker.FrozenOptions(options.CircuitBreaker.Clone());
         _destinations = [.. options.Destinations.Select(d => NewDestination(d.Key, d.Value, previous: null))];
     }
 
@@ -53,6 +56,7 @@ public sealed class ClusterState
             : new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, _time);
         FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
         HttpVersion = HttpVersions.Parse(options.HttpVersion);
+        _breaker = new CircuitBreaker.FrozenOptions(options.CircuitBreaker.Clone());
         // Same health, breaker, slow-start and HTTP version options: the very same destination objects stay, with every count.
         var sameRules = OptionsComparison.Same(old.HealthCheck, options.HealthCheck)
             && OptionsComparison.Same(old.CircuitBreaker, options.CircuitBreaker)
@@ -169,7 +173,7 @@ public sealed class ClusterState
     private DestinationState NewDestination(string id, DestinationOptions options, DestinationState? previous)
     {
         var destination = new DestinationState(
-            Id, id, new Uri(options.Address), Options.HealthCheck, Options.CircuitBreaker, EjectionBudget, _time, Options.SlowStartWindow)
+            Id, id, new Uri(options.Address), Options.HealthCheck, _breaker, EjectionBudget, _time, Options.SlowStartWindow)
         {
             HttpVersion = HttpVersion,
         };

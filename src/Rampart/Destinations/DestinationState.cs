@@ -65,18 +65,25 @@ public sealed partial class DestinationState
         EjectionBudget ejectionBudget,
         TimeProvider? timeProvider = null,
         TimeSpan slowStartWindow = default)
+        : this(clusterId, id, address, CheckedHealth(health), CircuitBreaker.Checked(circuitBreaker), ejectionBudget, timeProvider, slowStartWindow)
+    {
+    }
+
+    // From options a cluster validated once for all its destinations (thousands of them start in a blink).
+    internal DestinationState(
+        string clusterId,
+        string id,
+        Uri address,
+        HealthCheckOptions health,
+        CircuitBreaker.FrozenOptions circuitBreaker,
+        EjectionBudget ejectionBudget,
+        TimeProvider? timeProvider,
+        TimeSpan slowStartWindow)
     {
         ArgumentException.ThrowIfNullOrEmpty(clusterId);
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(address);
-        ArgumentNullException.ThrowIfNull(health);
         ArgumentNullException.ThrowIfNull(ejectionBudget);
-        var errors = health.Validate("HealthCheck");
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid health check options: " + string.Join("; ", errors), nameof(health));
-        }
-
         ClusterId = clusterId;
         Id = id;
         Address = address;
@@ -87,12 +94,19 @@ public sealed partial class DestinationState
         _active = new ActiveHealthPolicy(health.Active);
         _passive = new PassiveHealthPolicy(health.Passive, _time);
         Breaker = new CircuitBreaker(circuitBreaker, _time);
-        _enforceBreaker = circuitBreaker.Enforce;
+        _enforceBreaker = circuitBreaker.Options.Enforce;
         Breaker.StateChanged += OnBreakerChanged;
         _exclusions = ExclusionsNow_NeedsLock();
         _budget.AddDestination();
         _slowStartTicks = TimestampMath.ToTimestampTicks(slowStartWindow, _time.TimestampFrequency);
         StartSlowStart(); // newly added: ramps up too
+    }
+
+    private static HealthCheckOptions CheckedHealth(HealthCheckOptions health)
+    {
+        ArgumentNullException.ThrowIfNull(health);
+        var errors = health.Validate("HealthCheck");
+        return errors.Count > 0 ? throw new ArgumentException("Invalid health check options: " + string.Join("; ", errors), nameof(health)) : health;
     }
 
     /// <summary>Raised after every change of any signal, outside the destination's lock.</summary>
