@@ -10,7 +10,7 @@ routes = []
 for c in range((n + per_cluster - 1) // per_cluster):
     count = min(per_cluster, n - c * per_cluster)
     destinations = {f"d{i}": {"Address": f"http://10.{(c >> 8) & 255}.{c & 255}.{i % 250 + 1}:{8000 + i // 250}"} for i in range(count)}
-    clusters[f"c{c}"] = {"Destinations": destinations, "HealthCheck": {"Passive": {"ConsecutiveFailures": 3}}, "AttemptTimeout": "2s"}
+    clusters[f"c{c}"] = {"Destinations": destinations, "HealthCheck": {"Passive": {"ConsecutiveFailures": 3}}, "AttemptTimeout": "00:00:02"}
     routes.append({"Id": f"r{c}", "Match": {"Path": f"/c{c}/{{**rest}}"}, "Cluster": f"c{c}"})
 print(json.dumps({"Rampart": {"Listen": [f"http://127.0.0.1:{port}"], "Admin": {"Listen": f"http://127.0.0.1:{port + 1}"},
                               "Routes": routes, "Clusters": clusters}}))

@@ -160,6 +160,7 @@ public sealed partial class RampartProxy : IDisposable
     private Snapshot Build(RampartOptions options, Snapshot? previous, List<string>? changes)
     {
         var forwarders = new Dictionary<string, ClusterForwarder>(StringComparer.OrdinalIgnoreCase);
+        var forwarded = new ForwardedHeaders(options.ForwardedHeaders, options.ForwardedHeadersFormat);
         foreach (var (id, clusterOptions) in options.Clusters)
         {
             if (previous?.Forwarders.GetValueOrDefault(id) is not { } old)
@@ -167,20 +168,21 @@ public sealed partial class RampartProxy : IDisposable
                 var cluster = new ClusterState(id, clusterOptions, _time);
                 changes?.Add($"cluster {id} added ({cluster.Destinations.Count} destination(s))");
 
-                forwarders.Add(id, new ClusterForwarder(cluster, _forwarder, _time, _forwardingLogger, Metrics));
+                forwarders.Add(id, new ClusterForwarder(cluster, _forwarder, _time, _forwardingLogger, Metrics, forwarded));
                 continue;
             }
 
             if (OptionsComparison.Same(old.Cluster.Options, clusterOptions))
             {
-                forwarders.Add(id, old); // nothing changed: the very same cluster and forwarder
+                // Nothing changed: the very same cluster and forwarder (a new one, sharing both, when only the forwarded headers did).
+                forwarders.Add(id, old.Forwarded == forwarded ? old : new ClusterForwarder(old.Cluster, _forwarder, _time, _forwardingLogger, Metrics, forwarded, old.Client));
                 continue;
             }
 
             var reconfigured = old.Cluster.Reconfigure(clusterOptions);
             ConfigurationChanges.Cluster(old.Cluster, reconfigured, changes!);
             var client = ClusterForwarder.CanShareClient(old.Cluster.Options, clusterOptions) ? old.Client : null;
-            forwarders.Add(id, new ClusterForwarder(reconfigured, _forwarder, _time, _forwardingLogger, Metrics, client));
+            forwarders.Add(id, new ClusterForwarder(reconfigured, _forwarder, _time, _forwardingLogger, Metrics, forwarded, client));
         }
 
         if (previous is not null)
@@ -195,6 +197,10 @@ public sealed partial class RampartProxy : IDisposable
             }
 
             ConfigurationChanges.Routes(previous.Options, options, changes!);
+            if (previous.Options.ForwardedHeaders != options.ForwardedHeaders || previous.Options.ForwardedHeadersFormat != options.ForwardedHeadersFormat)
+            {
+                changes!.Add($"forwarded headers: {options.ForwardedHeaders}, {options.ForwardedHeadersFormat}");
+            }
             ConfigurationChanges.RestartSettings(previous.Options, options, changes!);
         }
 

@@ -154,7 +154,7 @@ internal sealed class OptionsReader(List<string> errors)
 
         if (type.IsEnum)
         {
-            return Enum.TryParse(type, text, ignoreCase: true, out value);
+            return Enum.TryParse(type, text, ignoreCase: true, out value) && Enum.IsDefined(type, value!);
         }
 
         try

@@ -1,4 +1,5 @@
 using Rampart.Clusters;
+using Rampart.Proxy.Forwarding;
 
 namespace Rampart.Proxy.Configuration;
 
@@ -28,6 +29,16 @@ public sealed class RampartOptions
 
     /// <summary>Tuning of the proxy's own server (the <c>rampart</c> executable); takes effect at start.</summary>
     public ServerOptions Server { get; set; } = new();
+
+    /// <summary>
+    /// What Rampart does with <c>X-Forwarded-For</c>/<c>-Proto</c>/<c>-Host</c> and <c>Forwarded</c>: <c>Append</c> (default;
+    /// the client's address is added to what the request carries), <c>Replace</c> (what the client sent is dropped: for a
+    /// proxy at the edge) or <c>Off</c> (they pass as sent). Applies at once on reload.
+    /// </summary>
+    public ForwardedHeadersMode ForwardedHeaders { get; set; }
+
+    /// <summary>Which headers carry it: <c>XForwarded</c> (default), <c>Forwarded</c> (RFC 7239) or <c>Both</c>.</summary>
+    public ForwardedHeadersFormat ForwardedHeadersFormat { get; set; }
 
     /// <summary>What a client's request may be: body and header sizes, timeouts, data rate.</summary>
     public LimitsOptions Limits { get; set; } = new();

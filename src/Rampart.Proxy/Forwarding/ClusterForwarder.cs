@@ -33,15 +33,16 @@ internal sealed partial class ClusterForwarder : IDisposable
     private readonly LogThrottle _failureLog;
 
     // client: shared with the forwarder this one replaces (a reload that kept the attempt timeout); a new one when null.
-    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, TimeProvider time, ILogger logger, RampartMetrics? metrics, HttpMessageInvoker? client = null)
+    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, TimeProvider time, ILogger logger, RampartMetrics? metrics, ForwardedHeaders forwarded, HttpMessageInvoker? client = null)
     {
+        Forwarded = forwarded;
         _metrics = metrics;
         Cluster = cluster;
         _forwarder = forwarder;
         _time = time;
         _logger = logger;
         _failureLog = new LogThrottle(time);
-        _transformer = new RampartTransformer(cluster);
+        _transformer = new RampartTransformer(cluster, forwarded);
         var options = cluster.Options;
         _client = client ?? new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -65,6 +66,9 @@ internal sealed partial class ClusterForwarder : IDisposable
     }
 
     public ClusterState Cluster { get; }
+
+    /// <summary>How the forwarded headers are written.</summary>
+    public ForwardedHeaders Forwarded { get; }
 
     /// <summary>Whether a forwarder for <paramref name="next"/> may keep the client of one for <paramref name="previous"/>: the settings the client is built from are the same.</summary>
     public static bool CanShareClient(ClusterOptions previous, ClusterOptions next) =>

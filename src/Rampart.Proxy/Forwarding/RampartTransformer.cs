@@ -8,29 +8,16 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Rampart.Proxy.Forwarding;
 
 /// <summary>
-/// YARP's default transforms plus <c>X-Forwarded-For/Proto/Host</c>, and the hook that keeps a failure
-/// response from the client when the request will be retried on another destination.
+/// YARP's default transforms, hop-by-hop headers kept on their hop, the forwarded headers, and the hook that keeps
+/// a failure response from the client when the request will be retried on another destination.
 /// </summary>
-internal sealed class RampartTransformer(ClusterState cluster) : HttpTransformer
+internal sealed class RampartTransformer(ClusterState cluster, ForwardedHeaders forwarded) : HttpTransformer
 {
-    private const string ForwardedFor = "X-Forwarded-For";
-
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
-        var headers = proxyRequest.Headers;
-        if (httpContext.Connection.RemoteIpAddress is { } remote)
-        {
-            var client = remote.ToString();
-            var earlier = httpContext.Request.Headers[ForwardedFor].ToString();
-            headers.Remove(ForwardedFor);
-            headers.TryAddWithoutValidation(ForwardedFor, earlier.Length == 0 ? client : earlier + ", " + client);
-        }
-
-        headers.Remove("X-Forwarded-Proto");
-        headers.TryAddWithoutValidation("X-Forwarded-Proto", httpContext.Request.Scheme);
-        headers.Remove("X-Forwarded-Host");
-        headers.TryAddWithoutValidation("X-Forwarded-Host", httpContext.Request.Host.Value);
+        HopByHopHeaders.Strip(httpContext, proxyRequest);
+        forwarded.Apply(httpContext, proxyRequest);
     }
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
@@ -63,7 +50,16 @@ internal sealed class RampartTransformer(ClusterState cluster) : HttpTransformer
             }
         }
 
-        return base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        return proxyResponse is not null && HopByHopHeaders.AnyIn(proxyResponse)
+            ? CopyWithoutHopByHopAsync(httpContext, proxyResponse, cancellationToken)
+            : base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+    }
+
+    private async ValueTask<bool> CopyWithoutHopByHopAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken)
+    {
+        var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+        HopByHopHeaders.Strip(proxyResponse, httpContext.Response.Headers);
+        return copy;
     }
 
     private static bool AskedForUpgrade(HttpContext context) =>
