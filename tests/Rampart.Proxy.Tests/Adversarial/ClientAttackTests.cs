@@ -63,6 +63,41 @@ public sealed class ClientAttackTests
     }
 
     [Fact]
+    public async Task ClientStopsReadingMidResponse_AndHangsUp_NoDestinationIsBlamed()
+    {
+        await using var f = await ProxyFixture.StartAsync(settings: AttackCatalog.Settings);
+        await WarmUpAsync(f);
+        f.Backends.ForEach(b => b.Mode = BackendMode.Large);
+        for (var i = 0; i < Repeats; i++)
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            await socket.ConnectAsync(f.Address.Host, f.Address.Port);
+            await socket.SendAsync(Encoding.ASCII.GetBytes("GET /large HTTP/1.1\r\nHost: a\r\n\r\n"), System.Net.Sockets.SocketFlags.None);
+            Assert.Equal(200, (await RawHttp.ReadHeadAsync(socket)).Status); // the body is on its way: 16 MB the client will never read
+            socket.Close(0);
+        }
+
+        f.Backends.ForEach(b => b.Mode = BackendMode.Ok);
+        await AssertNoDestinationBlamedAsync(f);
+    }
+
+    [Fact]
+    public async Task DestinationResetsWhileTheBodyStreams_CountsAgainstIt_ClientGets502()
+    {
+        // The other side of the same row: when the destination stops taking the body, it is the destination's failure.
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>
+        {
+            ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
+        });
+        f.Backends[0].Mode = BackendMode.ResetAtOnce;
+
+        using var response = await f.Client.PostAsync("/upload", new ByteArrayContent(new byte[2_000_000]));
+
+        Assert.Equal(System.Net.HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal(1, f.Destination(0).Failures);
+    }
+
+    [Fact]
     public async Task Slowloris_HeadersNeverFinished_OthersServed_ConnectionsClosedAfterTheHeadersTimeout()
     {
         await using var f = await ProxyFixture.StartAsync(settings: AttackCatalog.Settings);

@@ -32,6 +32,12 @@ public enum BackendMode
 
     /// <summary>Sends the headers and part of the body (Content-Length promises more), then resets the connection.</summary>
     ResetMidBody,
+
+    /// <summary>Answers 200 with a 16 MB body (health probes get "ok").</summary>
+    Large,
+
+    /// <summary>Resets the connection as soon as a request's head arrives, without reading its body.</summary>
+    ResetAtOnce,
 }
 
 /// <summary>A real Kestrel server on 127.0.0.1 whose failure mode switches at run time; it can be stopped and restarted on its port.</summary>
@@ -130,10 +136,42 @@ public sealed class TestBackend : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, listen => listen.Protocols = Protocols));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.Zero);
         var app = builder.Build();
+        app.UseWebSockets();
         app.Run(HandleAsync);
         await app.StartAsync();
         Port = new Uri(app.Urls.First()).Port;
         _app = app;
+    }
+
+    /// <summary>A WebSocket that echoes each text message; on "die" the backend drops the connection.</summary>
+    private static async Task EchoAsync(HttpContext context)
+    {
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var buffer = new byte[1024];
+        try
+        {
+            while (true)
+            {
+                var received = await socket.ReceiveAsync(buffer, context.RequestAborted);
+                if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                {
+                    await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                    return;
+                }
+
+                if (System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count) == "die")
+                {
+                    context.Abort();
+                    return;
+                }
+
+                await socket.SendAsync(buffer.AsMemory(0, received.Count), System.Net.WebSockets.WebSocketMessageType.Text, true, context.RequestAborted);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.Net.WebSockets.WebSocketException or IOException)
+        {
+            // the client went away
+        }
     }
 
     /// <summary>Request bodies received, in order (POSTs only).</summary>
@@ -148,6 +186,12 @@ public sealed class TestBackend : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
+        if (context.WebSockets.IsWebSocketRequest)
+        {
+            await EchoAsync(context);
+            return;
+        }
+
         if (context.Request.Path.StartsWithSegments("/health"))
         {
             ProbeProtocols.AddOrUpdate(context.Request.Protocol, 1, (_, n) => n + 1);
@@ -164,7 +208,7 @@ public sealed class TestBackend : IAsyncDisposable
             LastHeaders = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         }
 
-        if (HttpMethods.IsPost(context.Request.Method))
+        if (HttpMethods.IsPost(context.Request.Method) && Mode != BackendMode.ResetAtOnce)
         {
             using var reader = new StreamReader(context.Request.Body);
             Bodies.Enqueue(await reader.ReadToEndAsync());
@@ -205,6 +249,20 @@ public sealed class TestBackend : IAsyncDisposable
                 break;
             case BackendMode.Reset:
                 await context.Request.Body.CopyToAsync(Stream.Null); // the whole request reached the backend
+                context.Abort();
+                break;
+            case BackendMode.Large when !context.Request.Path.StartsWithSegments("/health"):
+                var chunk = new byte[64 * 1024];
+                for (var i = 0; i < 256; i++)
+                {
+                    await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+                }
+
+                break;
+            case BackendMode.Large:
+                await context.Response.WriteAsync("ok");
+                break;
+            case BackendMode.ResetAtOnce:
                 context.Abort();
                 break;
             case BackendMode.ResetMidBody:

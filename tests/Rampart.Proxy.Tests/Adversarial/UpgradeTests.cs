@@ -1,0 +1,56 @@
+using System.Net.WebSockets;
+using System.Text;
+using Rampart.Proxy.Tests.Infrastructure;
+
+namespace Rampart.Proxy.Tests.Adversarial;
+
+/// <summary>Upgraded connections (WebSockets): a client that drops one is not the destination's failure; a destination that drops one is.</summary>
+public sealed class UpgradeTests
+{
+    [Fact]
+    public async Task ClientDropsItsWebSocket_50Times_NoDestinationIsBlamed()
+    {
+        await using var f = await ProxyFixture.StartAsync(settings: AttackCatalog.Settings);
+        for (var i = 0; i < 50; i++)
+        {
+            using var socket = await ConnectAsync(f);
+            Assert.Equal("hello", await EchoAsync(socket, "hello")); // through the proxy and back
+            socket.Abort(); // no close handshake: the connection just goes
+        }
+
+        await ClientAttackTests.AssertNoDestinationBlamedAsync(f);
+    }
+
+    [Fact]
+    public async Task DestinationDropsTheWebSocket_CountsAgainstIt()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>
+        {
+            ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
+            ["Rampart:Clusters:web:HealthCheck:Passive:ConsecutiveFailures"] = "1", // the one failure shows as an ejection
+        });
+        using var socket = await ConnectAsync(f);
+        var ejected = Wait.ForTransitionAsync(f.Destination(0), t => t.Signal == Rampart.Destinations.HealthSignal.Passive);
+
+        await socket.SendAsync(Encoding.UTF8.GetBytes("die"), WebSocketMessageType.Text, true, CancellationToken.None);
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => socket.ReceiveAsync(new byte[16], CancellationToken.None).WaitAsync(Wait.Generous));
+
+        Assert.Contains("Upgrade", (await ejected).Reason, StringComparison.Ordinal);
+        Assert.Equal(1, f.Destination(0).Failures);
+    }
+
+    private static async Task<ClientWebSocket> ConnectAsync(ProxyFixture f)
+    {
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://{f.Address.Host}:{f.Address.Port}/ws"), CancellationToken.None);
+        return socket;
+    }
+
+    private static async Task<string> EchoAsync(ClientWebSocket socket, string text)
+    {
+        await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+        var buffer = new byte[64];
+        var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        return Encoding.UTF8.GetString(buffer, 0, received.Count);
+    }
+}
