@@ -52,10 +52,15 @@ internal sealed record ForwardedHeaders(ForwardedHeadersMode Mode, ForwardedHead
         var client = context.Connection.RemoteIpAddress;
         var host = request.Host.Value; // empty for an HTTP/1.0 request without Host: then no host is claimed
         var append = Mode == ForwardedHeadersMode.Append;
-        headers.Remove(XForwardedFor);
-        headers.Remove(XForwardedProto);
-        headers.Remove(XForwardedHost);
-        headers.Remove(Forwarded);
+
+        // A family not written here passes as the client sent it (the forwarder copied it), unless the mode is Replace.
+        if (Format != ForwardedHeadersFormat.Forwarded || !append)
+        {
+            headers.Remove(XForwardedFor);
+            headers.Remove(XForwardedProto);
+            headers.Remove(XForwardedHost);
+        }
+
         if (Format != ForwardedHeadersFormat.Forwarded)
         {
             var earlier = append ? request.Headers[XForwardedFor].ToString() : "";
@@ -72,9 +77,10 @@ internal sealed record ForwardedHeaders(ForwardedHeadersMode Mode, ForwardedHead
                 headers.TryAddWithoutValidation(XForwardedHost, host);
             }
         }
-        else if (append)
+
+        if (Format != ForwardedHeadersFormat.XForwarded || !append)
         {
-            Keep(request, headers, XForwardedFor, XForwardedProto, XForwardedHost);
+            headers.Remove(Forwarded);
         }
 
         if (Format != ForwardedHeadersFormat.XForwarded)
@@ -82,22 +88,6 @@ internal sealed record ForwardedHeaders(ForwardedHeadersMode Mode, ForwardedHead
             var element = "for=" + Node(client) + ";proto=" + request.Scheme + (string.IsNullOrEmpty(host) ? "" : ";host=" + Value(host));
             var earlier = append ? request.Headers[Forwarded].ToString() : "";
             headers.TryAddWithoutValidation(Forwarded, earlier.Length == 0 ? element : earlier + ", " + element);
-        }
-        else if (append)
-        {
-            Keep(request, headers, Forwarded);
-        }
-    }
-
-    // Append in the other format: the client's headers of that family pass as they came.
-    private static void Keep(HttpRequest request, System.Net.Http.Headers.HttpRequestHeaders headers, params string[] names)
-    {
-        foreach (var name in names)
-        {
-            if (request.Headers.TryGetValue(name, out var values))
-            {
-                headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
-            }
         }
     }
 

@@ -43,19 +43,14 @@ internal static class HopByHopHeaders
         }
     }
 
-    /// <summary>Whether the destination's response names headers in <c>Connection</c> (beyond keep-alive and close), or carries the fixed set.</summary>
-    public static bool AnyIn(HttpResponseMessage response) =>
-        (response.Headers.NonValidated.TryGetValues("Connection", out var connection) && HasNames(connection))
-        || response.Headers.NonValidated.Contains("Proxy-Authenticate")
-        || response.Headers.NonValidated.Contains("Proxy-Connection");
-
     /// <summary>Removes the destination's hop-by-hop headers from the client's response.</summary>
     public static void Strip(HttpResponseMessage response, IHeaderDictionary headers)
     {
+        // Kestrel's response headers: known names are a bit test, and Proxy-Connection a lookup in an empty dictionary.
         headers.Remove("Keep-Alive");
         headers.Remove("Proxy-Connection");
         headers.Remove("Proxy-Authenticate");
-        if (response.Headers.NonValidated.TryGetValues("Connection", out var connection))
+        if (response.Headers.NonValidated.TryGetValues("Connection", out var connection) && HasNames(connection))
         {
             foreach (var name in Named(connection))
             {

@@ -50,16 +50,26 @@ internal sealed class RampartTransformer(ClusterState cluster, ForwardedHeaders 
             }
         }
 
-        return proxyResponse is not null && HopByHopHeaders.AnyIn(proxyResponse)
-            ? CopyWithoutHopByHopAsync(httpContext, proxyResponse, cancellationToken)
-            : base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        var copy = base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        if (proxyResponse is null)
+        {
+            return copy;
+        }
+
+        if (!copy.IsCompletedSuccessfully)
+        {
+            return StripAfterAsync(copy, proxyResponse, httpContext.Response.Headers);
+        }
+
+        HopByHopHeaders.Strip(proxyResponse, httpContext.Response.Headers); // the copy completes at once: no state machine
+        return copy;
     }
 
-    private async ValueTask<bool> CopyWithoutHopByHopAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken)
+    private static async ValueTask<bool> StripAfterAsync(ValueTask<bool> copy, HttpResponseMessage proxyResponse, IHeaderDictionary headers)
     {
-        var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
-        HopByHopHeaders.Strip(proxyResponse, httpContext.Response.Headers);
-        return copy;
+        var result = await copy.ConfigureAwait(false);
+        HopByHopHeaders.Strip(proxyResponse, headers);
+        return result;
     }
 
     private static bool AskedForUpgrade(HttpContext context) =>
