@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Rampart.CircuitBreaking;
-using Rampart.Proxy.Admin;
 using Rampart.Proxy.Tests.Infrastructure;
 
 namespace Rampart.Proxy.Tests.Admin;
@@ -16,9 +15,8 @@ public sealed class AdminDoorTests
     [InlineData("Sec-Fetch-Site", "same-site")]
     public async Task CrossOriginPost_NoToken_RefusedAndNothingChanges(string header, string value)
     {
-        await using var f = await ProxyFixture.StartAsync(backends: 1);
-        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
-        using var client = new HttpClient { BaseAddress = admin.Address };
+        await using var a = await AdminFixture.StartAsync();
+        var (f, admin, client) = (a.Proxy, a.Admin, a.Client);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "/destinations/web/b0/isolate") { Headers = { { header, value } } };
         using var response = await client.SendAsync(request);
@@ -30,9 +28,8 @@ public sealed class AdminDoorTests
     [Fact]
     public async Task SameOriginPost_FromTheDashboard_Allowed()
     {
-        await using var f = await ProxyFixture.StartAsync(backends: 1);
-        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
-        using var client = new HttpClient { BaseAddress = admin.Address };
+        await using var a = await AdminFixture.StartAsync();
+        var (f, admin, client) = (a.Proxy, a.Admin, a.Client);
         var origin = admin.Address.GetLeftPart(UriPartial.Authority);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "/destinations/web/b0/isolate") { Headers = { { "Origin", origin }, { "Sec-Fetch-Site", "same-origin" } } };
@@ -49,9 +46,8 @@ public sealed class AdminDoorTests
     [InlineData("POST", "/destinations/web/b0/isolate")]
     public async Task ForeignHost_DnsRebinding_Refused(string method, string path)
     {
-        await using var f = await ProxyFixture.StartAsync(backends: 1);
-        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
-        using var client = new HttpClient { BaseAddress = admin.Address };
+        await using var a = await AdminFixture.StartAsync();
+        var (f, admin, client) = (a.Proxy, a.Admin, a.Client);
 
         using var request = new HttpRequestMessage(new HttpMethod(method), path) { Headers = { Host = $"attacker.example:{admin.Address.Port}" } };
         using var response = await client.SendAsync(request);
@@ -66,9 +62,8 @@ public sealed class AdminDoorTests
     [InlineData("admin.internal")] // Rampart:Admin:AllowedHosts
     public async Task OwnHost_Localhost_OrAnAllowedName_Served(string host)
     {
-        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?> { ["Rampart:Admin:AllowedHosts:0"] = "admin.internal" });
-        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
-        using var client = new HttpClient { BaseAddress = admin.Address };
+        await using var a = await AdminFixture.StartAsync(settings: new Dictionary<string, string?> { ["Rampart:Admin:AllowedHosts:0"] = "admin.internal" });
+        var (f, admin, client) = (a.Proxy, a.Admin, a.Client);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/status") { Headers = { Host = $"{host}:{admin.Address.Port}" } };
         using var response = await client.SendAsync(request);
@@ -85,9 +80,8 @@ public sealed class AdminDoorTests
     [InlineData("Bearer", HttpStatusCode.Unauthorized)]
     public async Task Token_FromAuthorization_SchemeInAnyCase(string authorization, HttpStatusCode expected)
     {
-        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?> { ["Rampart:Admin:Token"] = "s3cret" });
-        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
-        using var client = new HttpClient { BaseAddress = admin.Address };
+        await using var a = await AdminFixture.StartAsync(settings: new Dictionary<string, string?> { ["Rampart:Admin:Token"] = "s3cret" });
+        var (f, admin, client) = (a.Proxy, a.Admin, a.Client);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/status");
         request.Headers.TryAddWithoutValidation("Authorization", authorization);
@@ -99,9 +93,8 @@ public sealed class AdminDoorTests
     [Fact]
     public async Task Token_InTheQuery_OnlyForTheDashboardPage()
     {
-        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?> { ["Rampart:Admin:Token"] = "s3cret" });
-        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
-        using var client = new HttpClient { BaseAddress = admin.Address };
+        await using var a = await AdminFixture.StartAsync(settings: new Dictionary<string, string?> { ["Rampart:Admin:Token"] = "s3cret" });
+        var (f, admin, client) = (a.Proxy, a.Admin, a.Client);
 
         using var page = await client.GetAsync("/?access_token=s3cret");
         using var status = await client.GetAsync("/status?access_token=s3cret");
@@ -116,9 +109,8 @@ public sealed class AdminDoorTests
     [Fact]
     public async Task CrossOriginPost_EvenWithTheToken_Refused()
     {
-        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?> { ["Rampart:Admin:Token"] = "s3cret" });
-        await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
-        using var client = new HttpClient { BaseAddress = admin.Address };
+        await using var a = await AdminFixture.StartAsync(settings: new Dictionary<string, string?> { ["Rampart:Admin:Token"] = "s3cret" });
+        var (f, admin, client) = (a.Proxy, a.Admin, a.Client);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret");
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "/destinations/web/b0/isolate") { Headers = { { "Origin", "http://evil.example" } } };
