@@ -20,7 +20,7 @@ internal sealed partial class ClusterForwarder
         [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Cluster {ClusterId}: {DestinationId} failed: {Detail} ({Suppressed} more like it not logged since the last such line)")]
         public static partial void DestinationFailed(ILogger logger, string clusterId, string destinationId, string detail, int suppressed);
 
-        [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Cluster {ClusterId}: a request to {DestinationId} failed because of the client ({Detail}); not counted against the destination")]
+        [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Cluster {ClusterId}: a request to {DestinationId} failed, not because of the destination ({Detail}): not counted against it")]
         public static partial void NotTheDestinations(ILogger logger, string clusterId, string destinationId, string detail);
     }
 }
