@@ -39,6 +39,28 @@ public sealed class UpgradeTests
         Assert.Equal(1, f.Destination(0).Failures);
     }
 
+    [Fact]
+    public async Task IdleWebSocket_ClosedAfterTheActivityTimeout_NobodyBlamed()
+    {
+        var logs = new LogCapture();
+        await using var f = await ProxyFixture.StartAsync(backends: 1, logs: logs, settings: new Dictionary<string, string?>
+        {
+            ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
+            ["Rampart:Clusters:web:AttemptTimeout"] = "00:00:00.500", // also the idle limit of an upgraded connection
+            ["Rampart:Clusters:web:Timeout"] = "00:00:05",
+        });
+        using var socket = await ConnectAsync(f);
+        Assert.Equal("hello", await EchoAsync(socket, "hello"));
+
+        // Say nothing: the proxy ends the idle connection, and says how the attempt ended (3004 or 3005) right after reporting it.
+        var ended = await logs.WaitForAsync(e => e.EventId.Id is 3004 or 3005);
+
+        Assert.Equal(3005, ended.EventId.Id);
+        Assert.Contains("UpgradeActivityTimeout", ended.Message, StringComparison.Ordinal);
+        Assert.Equal(0, f.Destination(0).Failures);
+        Assert.True(f.Destination(0).IsAvailable);
+    }
+
     private static async Task<ClientWebSocket> ConnectAsync(ProxyFixture f)
     {
         var socket = new ClientWebSocket();

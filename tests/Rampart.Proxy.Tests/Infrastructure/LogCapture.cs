@@ -9,7 +9,37 @@ public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, 
 /// <summary>A log provider that keeps every line, from every category, at every level.</summary>
 public sealed class LogCapture : ILoggerProvider
 {
+    private readonly List<(Func<LogEntry, bool> Match, TaskCompletionSource<LogEntry> Seen)> _waiting = [];
+
     public ConcurrentQueue<LogEntry> Entries { get; } = new();
+
+    /// <summary>The first line, already written or still to come, that matches.</summary>
+    public Task<LogEntry> WaitForAsync(Func<LogEntry, bool> match)
+    {
+        var seen = new TaskCompletionSource<LogEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waiting)
+        {
+            _waiting.Add((match, seen));
+            if (Entries.FirstOrDefault(match) is { } already)
+            {
+                seen.TrySetResult(already);
+            }
+        }
+
+        return seen.Task.WaitAsync(Wait.Generous);
+    }
+
+    private void Add(LogEntry entry)
+    {
+        Entries.Enqueue(entry);
+        lock (_waiting)
+        {
+            foreach (var (match, seen) in _waiting.Where(w => w.Match(entry)))
+            {
+                seen.TrySetResult(entry);
+            }
+        }
+    }
 
     public void AddTo(ILoggingBuilder logging)
     {
@@ -31,6 +61,6 @@ public sealed class LogCapture : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            capture.Entries.Enqueue(new LogEntry(category, logLevel, eventId, formatter(state, exception), exception));
+            capture.Add(new LogEntry(category, logLevel, eventId, formatter(state, exception), exception));
     }
 }
