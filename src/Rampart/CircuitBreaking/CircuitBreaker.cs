@@ -220,6 +220,28 @@ public sealed partial class CircuitBreaker
         Publish(transition);
     }
 
+    /// <summary>
+    /// Ends an Open breaker's break now: it becomes Half-Open and admits trial calls, whatever its break duration says.
+    /// For a caller with other evidence that the protected service recovered (passing health probes); a trial that
+    /// fails opens it again, for a longer break.
+    /// </summary>
+    /// <param name="reason">Why, for the transition.</param>
+    /// <returns>Whether the breaker was Open and is now Half-Open.</returns>
+    public bool EndBreak(string reason)
+    {
+        CircuitTransition? transition = null;
+        lock (_lock)
+        {
+            if (CircuitStateWord.StateOf(_word) == CircuitState.Open)
+            {
+                transition = MoveTo_NeedsLock(CircuitState.HalfOpen, reason);
+            }
+        }
+
+        Publish(transition);
+        return transition is not null;
+    }
+
     /// <summary>Closes the breaker and forgets its counts and break growth, whatever its state.</summary>
     /// <param name="reason">Why, for the transition; "reset" when <see langword="null"/>.</param>
     public void Reset(string? reason = null)

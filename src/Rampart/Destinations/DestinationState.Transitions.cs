@@ -10,6 +10,7 @@ public sealed partial class DestinationState
     private const int JournalCapacity = 32;
     private readonly Queue<DestinationTransition> _journal = new(JournalCapacity);
     private bool _draining; // guarded by _lock
+    private int _passesSinceFailure; // guarded by _lock: probes passed in a row since the last failure that took the destination out
 
     /// <summary>What active probes say.</summary>
     public ActiveHealthState ActiveHealth
@@ -84,14 +85,14 @@ public sealed partial class DestinationState
         }
     }
 
-    /// <summary>Whether the next probe should come at the shorter <see cref="ActiveHealthOptions.UnhealthyInterval"/>.</summary>
+    /// <summary>Whether the next probe should come at the shorter <see cref="ActiveHealthOptions.UnhealthyInterval"/>: unhealthy, changing, ejected or with its breaker open.</summary>
     public bool ProbeSoon
     {
         get
         {
             lock (_lock)
             {
-                return _active.IsUnhealthyOrChanging;
+                return Recovering_NeedsLock();
             }
         }
     }
@@ -112,6 +113,8 @@ public sealed partial class DestinationState
     public bool ReportProbe(long generation, ProbeResult result)
     {
         DestinationTransition? transition = null, unejected = null;
+        var endBreak = false;
+        string recovered;
         lock (_lock)
         {
             if (generation != _generation)
@@ -123,21 +126,53 @@ public sealed partial class DestinationState
             if (_active.Record(result, _time.GetUtcNow()) is var (to, reason))
             {
                 transition = Record_NeedsLock(HealthSignal.Active, from.ToString(), to.ToString(), reason);
-                if (from == ActiveHealthState.Unhealthy && to == ActiveHealthState.Healthy && _passive.State == PassiveHealthState.Ejected)
+            }
+
+            _passesSinceFailure = result.Passed ? Math.Min(_passesSinceFailure + 1, 1_000_000) : 0;
+            recovered = string.Create(CultureInfo.InvariantCulture, $"{_passesSinceFailure} probe pass{(_passesSinceFailure == 1 ? "" : "es")} since it failed");
+            if (ProbesConfirmRecovery_NeedsLock())
+            {
+                // Probe-confirmed health is the authority on recovery (Envoy's successful_active_health_check_uneject_host):
+                // the multiplied ejection time and break duration only damp flapping where no probes run.
+                if (_passive.State == PassiveHealthState.Ejected)
                 {
-                    // Probes say it has recovered (Envoy's successful_active_health_check_uneject_host): end the ejection early.
                     _passive.EndEjection_NeedsLock();
                     ReleaseEjection_NeedsLock();
-                    unejected = Record_NeedsLock(HealthSignal.Passive, nameof(PassiveHealthState.Ejected),
-                        nameof(PassiveHealthState.Probation), "active probes recovered: on probation");
+                    unejected = Record_NeedsLock(HealthSignal.Passive, nameof(PassiveHealthState.Ejected), nameof(PassiveHealthState.Probation), recovered + ": on probation");
                 }
+
+                endBreak = Breaker.StoredState == CircuitState.Open;
             }
         }
 
         Publish(transition);
         Publish(unejected);
+        if (endBreak)
+        {
+            Breaker.EndBreak(recovered + ": trial calls");
+        }
+
         return true;
     }
+
+    /// <summary>Whether the next probe should follow at once: one passed on the way back, and the rest of the proof is one probe away each.</summary>
+    internal bool ProbeAgainAtOnce
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _passesSinceFailure > 0 && _passesSinceFailure < _health.Active.HealthyThreshold && Recovering_NeedsLock();
+            }
+        }
+    }
+
+    private bool ProbesConfirmRecovery_NeedsLock() =>
+        _active.State == ActiveHealthState.Healthy && _passesSinceFailure >= _health.Active.HealthyThreshold;
+
+    // Out, or on the way in or out: worth probing at the shorter interval.
+    private bool Recovering_NeedsLock() =>
+        _active.IsUnhealthyOrChanging || _passive.State == PassiveHealthState.Ejected || Breaker.StoredState is CircuitState.Open or CircuitState.HalfOpen;
 
     /// <summary>Stops sending new requests to this destination; requests in flight finish. <see cref="Reset(string)"/> ends it.</summary>
     /// <param name="reason">Why, for the journal.</param>
@@ -170,14 +205,14 @@ public sealed partial class DestinationState
             }
 
             var from = _passive.State;
+            if (from == PassiveHealthState.Ejected)
+            {
+                ReleaseEjection_NeedsLock();
+            }
+
+            _passive.Reset_NeedsLock(); // every count, even when healthy: a reset destination starts with a clean slate
             if (from != PassiveHealthState.Healthy)
             {
-                if (from == PassiveHealthState.Ejected)
-                {
-                    ReleaseEjection_NeedsLock();
-                }
-
-                _passive.Reset_NeedsLock();
                 transition = Record_NeedsLock(HealthSignal.Passive, from.ToString(), nameof(PassiveHealthState.Healthy), reason);
             }
         }
@@ -207,6 +242,7 @@ public sealed partial class DestinationState
             }
 
             var duration = _passive.Eject_NeedsLock();
+            _passesSinceFailure = 0;
             transition = Record_NeedsLock(HealthSignal.Passive, from.ToString(), nameof(PassiveHealthState.Ejected),
                 string.Create(CultureInfo.InvariantCulture, $"ejected for {duration} ({Ordinal(_passive.Ejections)} ejection): {why}{Shadow(_health.Passive.Enforce)}"));
         }
@@ -257,6 +293,11 @@ public sealed partial class DestinationState
         DestinationTransition transition;
         lock (_lock)
         {
+            if (change.To == CircuitState.Open)
+            {
+                _passesSinceFailure = 0;
+            }
+
             transition = Record_NeedsLock(HealthSignal.Circuit, change.From.ToString(), change.To.ToString(), change.Reason + Shadow(_enforceBreaker));
         }
 

@@ -200,8 +200,9 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
                         Log.ProbeFailed(_logger, destination.ClusterId, destination.Id, result.Detail, result.Duration.TotalMilliseconds);
                     }
 
-                    // The destination changed while the probe ran: the result did not count, so ask again soon.
-                    interval = options.IntervalFor(stale || destination.ProbeSoon);
+                    // The destination changed while the probe ran: the result did not count, so ask again soon. A pass on the
+                    // way back is followed at once by the next, so that recovery is not held back by the schedule.
+                    interval = !stale && destination.ProbeAgainAtOnce ? TimeSpan.Zero : options.IntervalFor(stale || destination.ProbeSoon);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
                 {

@@ -157,6 +157,9 @@ public sealed class AdminTests
         await using var f = await ProxyFixture.StartAsync(backends: 2, settings: new Dictionary<string, string?>
         {
             ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
+            // The slow request (1.5 s) must finish on b0 even on a busy machine: well within the attempt timeout.
+            ["Rampart:Clusters:web:AttemptTimeout"] = "00:00:05",
+            ["Rampart:Clusters:web:Timeout"] = "00:00:10",
         });
         await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0");
         using var client = new HttpClient { BaseAddress = admin.Address };

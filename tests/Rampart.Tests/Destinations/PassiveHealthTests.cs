@@ -227,7 +227,7 @@ public sealed class PassiveHealthTests
 
         Assert.Equal(PassiveHealthState.Probation, f.A.PassiveHealth);
         Assert.True(f.A.IsAvailable);
-        Assert.Equal("active probes recovered: on probation", f.Transitions[^1].Reason);
+        Assert.Equal("1 probe pass since it failed: on probation", f.Transitions[^1].Reason);
         Assert.Equal(0, f.Budget.Ejected);
     }
 }
