@@ -1,11 +1,8 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Rampart.Clusters;
+using Rampart;
 using Rampart.Diagnostics;
-using Rampart.Health;
 using Rampart.Http;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -37,11 +34,8 @@ public static class RampartHttpClientBuilderExtensions
     private static IHttpClientBuilder AddHandler(IHttpClientBuilder builder)
     {
         var services = builder.Services;
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new ActiveHealthProber(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ActiveHealthProber>>()));
-        services.TryAddSingleton<ClusterCatalog>();
         services.AddMetrics();
-        services.TryAddSingleton(sp => new RampartMetrics(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ClusterCatalog>()));
+        services.AddRampartCore(); // the clock, catalog, instruments, diagnostics and prober the proxy shares, when both run
         services.TryAddSingleton<RampartClientRegistry>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Hosting.IHostedService, RampartProberService>());
         var name = builder.Name;

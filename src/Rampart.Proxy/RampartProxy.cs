@@ -9,7 +9,6 @@ using Rampart.Destinations;
 using Rampart.Diagnostics;
 using Rampart.Health;
 using Rampart.Proxy.Configuration;
-using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -34,7 +33,7 @@ public sealed partial class RampartProxy : IDisposable
     private readonly ActiveHealthProber _prober;
     private readonly TimeProvider _time;
     private readonly ILogger _forwardingLogger;
-    private readonly ILogger _destinationLogger;
+    private readonly ClusterDiagnostics _diagnostics;
     private readonly ILogger _configurationLogger;
     private readonly IConfiguration? _configuration;
     private readonly IDisposable? _watch;
@@ -59,6 +58,7 @@ public sealed partial class RampartProxy : IDisposable
     /// The configuration <paramref name="options"/> came from: the proxy reloads when it changes, and
     /// <see cref="ReloadConfiguration"/> reloads from it. No reloading when <see langword="null"/>.
     /// </param>
+    /// <param name="diagnostics">Logs and counts its destinations' transitions and probes; one of its own (from <paramref name="loggerFactory"/> and <paramref name="metrics"/>) when <see langword="null"/>.</param>
     public RampartProxy(
         RampartOptions options,
         IHttpForwarder forwarder,
@@ -67,7 +67,8 @@ public sealed partial class RampartProxy : IDisposable
         ILoggerFactory loggerFactory,
         RampartMetrics? metrics = null,
         ClusterCatalog? catalog = null,
-        IConfiguration? configuration = null)
+        IConfiguration? configuration = null,
+        ClusterDiagnostics? diagnostics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(forwarder);
@@ -84,14 +85,11 @@ public sealed partial class RampartProxy : IDisposable
         _prober = prober;
         _time = timeProvider;
         _forwardingLogger = loggerFactory.CreateLogger("Rampart.Proxy.Forwarding");
-        _destinationLogger = loggerFactory.CreateLogger("Rampart.Destinations");
+        _diagnostics = diagnostics ?? new ClusterDiagnostics(loggerFactory, metrics);
+        _diagnostics.Watch(prober);
         _configurationLogger = loggerFactory.CreateLogger("Rampart.Configuration");
         Catalog = catalog ?? new ClusterCatalog();
         Metrics = metrics;
-        if (metrics is not null)
-        {
-            prober.ProbeCompleted += metrics.RecordProbe;
-        }
 
         _current = Build(options, previous: null, changes: null);
         foreach (var destination in _current.Clusters.SelectMany(c => c.Destinations))
@@ -165,7 +163,7 @@ public sealed partial class RampartProxy : IDisposable
         {
             if (previous?.Forwarders.GetValueOrDefault(id) is not { } old)
             {
-                var cluster = new ClusterState(id, clusterOptions, _time);
+                var cluster = new ClusterState(id, clusterOptions, _time, _diagnostics);
                 changes?.Add($"cluster {id} added ({cluster.Destinations.Count} destination(s))");
 
                 forwarders.Add(id, new ClusterForwarder(cluster, _forwarder, _time, _forwardingLogger, Metrics, forwarded));
@@ -233,17 +231,7 @@ public sealed partial class RampartProxy : IDisposable
         return builder.Build();
     }
 
-    private void Watch(DestinationState destination)
-    {
-        var metrics = Metrics;
-        var logger = _destinationLogger;
-        destination.Changed += t =>
-        {
-            DestinationLog.Transition(logger, destination, t);
-            metrics?.RecordTransition(destination, t);
-        };
-        _prober.Track(destination);
-    }
+    private void Watch(DestinationState destination) => _prober.Track(destination); // its diagnostics are its cluster's
 
     private sealed record Snapshot(
         RampartOptions Options,

@@ -1,9 +1,9 @@
-using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using Rampart;
 using Rampart.Clusters;
 using Rampart.Diagnostics;
 using Rampart.Health;
@@ -30,16 +30,13 @@ public static class RampartServiceCollectionExtensions
         // Rampart reports every forwarding error itself, once, attributed and rate-limited (event 3004/3005);
         // YARP's own line for each is a warning with a stack trace that any client could multiply.
         services.AddLogging(logging => logging.AddFilter("Yarp.ReverseProxy.Forwarder.HttpForwarder", LogLevel.Error));
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ClusterCatalog>();
         services.AddMetrics();
-        services.TryAddSingleton(sp => new RampartMetrics(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<ClusterCatalog>()));
+        services.AddRampartCore();
         services.TryAddSingleton(_ =>
         {
             var options = RampartConfiguration.Load(configuration, out var errors);
             return errors.Count > 0 ? throw new RampartConfigurationException(errors) : options;
         });
-        services.TryAddSingleton(sp => new ActiveHealthProber(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ActiveHealthProber>>()));
         services.TryAddSingleton(sp => new RampartProxy(
             sp.GetRequiredService<RampartOptions>(),
             sp.GetRequiredService<IHttpForwarder>(),
@@ -48,7 +45,8 @@ public static class RampartServiceCollectionExtensions
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<RampartMetrics>(),
             sp.GetRequiredService<ClusterCatalog>(),
-            configuration));
+            configuration,
+            sp.GetRequiredService<ClusterDiagnostics>()));
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RampartMetrics.MeterName, "System.Runtime").AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");
         services.AddHostedService(sp =>

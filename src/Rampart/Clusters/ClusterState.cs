@@ -1,5 +1,6 @@
 using Rampart.CircuitBreaking;
 using Rampart.Destinations;
+using Rampart.Diagnostics;
 using Rampart.Failover;
 using Rampart.Health;
 using Rampart.LoadBalancing;
@@ -13,13 +14,15 @@ public sealed class ClusterState
     private readonly DestinationState[] _destinations;
     private readonly TimeProvider _time;
     private readonly CircuitBreaker.FrozenOptions _breaker; // validated with the cluster, shared by its destinations
+    private readonly ClusterDiagnostics _diagnostics;
 
     /// <summary>Creates the cluster's state from validated <paramref name="options"/>.</summary>
     /// <param name="id">The cluster's id.</param>
     /// <param name="options">The cluster's options (validated; see <see cref="ClusterOptions.Validate(string)"/>).</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="diagnostics">Where its destinations' transitions are logged and counted (and those of every cluster a reload makes of it); none when <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public ClusterState(string id, ClusterOptions options, TimeProvider? timeProvider = null)
+    public ClusterState(string id, ClusterOptions options, TimeProvider? timeProvider = null, ClusterDiagnostics? diagnostics = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(options);
@@ -30,6 +33,7 @@ public sealed class ClusterState
         }
 
         _time = timeProvider ?? TimeProvider.System;
+        _diagnostics = diagnostics ?? ClusterDiagnostics.None;
         Id = id;
         Options = options;
         LoadBalancingPolicies.TryCreate(options.LoadBalancing, out var policy);
@@ -46,6 +50,7 @@ public sealed class ClusterState
     private ClusterState(ClusterState previous, ClusterOptions options)
     {
         _time = previous._time;
+        _diagnostics = previous._diagnostics;
         Id = previous.Id;
         Options = options;
         LoadBalancingPolicies.TryCreate(options.LoadBalancing, out var policy);
@@ -181,6 +186,8 @@ public sealed class ClusterState
         {
             destination.InheritFrom(previous);
         }
+
+        _diagnostics.Watch(destination); // a destination object that stays across a reload is watched once, when created
 
         return destination;
     }

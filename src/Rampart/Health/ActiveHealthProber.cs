@@ -56,6 +56,11 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
         _random = random ?? Random.Shared;
     }
 
+    private int _probeMetricsClaimed;
+
+    /// <summary>True the first time only: the prober's probes are measured by one <see cref="Diagnostics.ClusterDiagnostics"/>, never twice.</summary>
+    internal bool ClaimProbeMetrics() => Interlocked.Exchange(ref _probeMetricsClaimed, 1) == 0;
+
     /// <summary>Raised after every probe whose result was reported (for metrics).</summary>
     public event Action<DestinationState, ProbeResult>? ProbeCompleted;
 

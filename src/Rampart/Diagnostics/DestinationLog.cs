@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Rampart.Destinations;
 
-namespace Rampart.Proxy.Diagnostics;
+namespace Rampart.Diagnostics;
 
 // Event ids 1000-1099: destination state transitions (one line per transition, with its reason).
 internal static partial class DestinationLog

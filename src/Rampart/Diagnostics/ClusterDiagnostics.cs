@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Rampart.Destinations;
+using Rampart.Health;
+
+namespace Rampart.Diagnostics;
+
+/// <summary>
+/// What every cluster reports, wherever it was created (a proxy, an HttpClient handler, a library user's own code):
+/// each destination transition as one log line (events 1001/1002) and in <c>rampart.transitions</c>, and each probe in
+/// <c>rampart.probe.duration</c>.
+/// </summary>
+public sealed class ClusterDiagnostics
+{
+    /// <summary>Reports nothing.</summary>
+    public static ClusterDiagnostics None { get; } = new(null, null);
+
+    private readonly ILogger _logger;
+    private readonly RampartMetrics? _metrics;
+
+    /// <summary>Reports to <paramref name="loggerFactory"/> (category <c>Rampart.Destinations</c>) and <paramref name="metrics"/>, either of which may be absent.</summary>
+    public ClusterDiagnostics(ILoggerFactory? loggerFactory, RampartMetrics? metrics)
+    {
+        _logger = loggerFactory?.CreateLogger("Rampart.Destinations") ?? NullLogger.Instance;
+        _metrics = metrics;
+    }
+
+    /// <summary>Logs and counts every transition of <paramref name="destination"/> from now on.</summary>
+    public void Watch(DestinationState destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (ReferenceEquals(this, None))
+        {
+            return;
+        }
+
+        destination.Changed += t =>
+        {
+            DestinationLog.Transition(_logger, destination, t);
+            _metrics?.RecordTransition(destination, t);
+        };
+    }
+
+    /// <summary>Measures every probe of <paramref name="prober"/> (once per prober, however many clusters share it).</summary>
+    public void Watch(ActiveHealthProber prober)
+    {
+        ArgumentNullException.ThrowIfNull(prober);
+        if (_metrics is { } metrics && prober.ClaimProbeMetrics())
+        {
+            prober.ProbeCompleted += metrics.RecordProbe;
+        }
+    }
+}
