@@ -24,7 +24,7 @@ internal static partial class RampartCommand
         Usage:
           rampart --config FILE             run the proxy configured by FILE (JSON)
           rampart validate --config FILE    check FILE, list every problem, exit 0 (valid) or 2 (invalid)
-          rampart demo [active|passive]     the built-in demonstration: backends fail, clients see no error
+          rampart demo [active|passive|flap]     the built-in demonstration: backends fail, clients see no error
                  [--duration SECONDS] [--rate REQUESTS_PER_SECOND] [--no-live]
 
         Settings from FILE can be overridden by environment variables (Rampart__Listen__0=...)

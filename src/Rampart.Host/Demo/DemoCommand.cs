@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Rampart.Host.Demo;
 
-/// <summary><c>rampart demo [active|passive] [--duration SECONDS] [--rate N] [--no-live]</c>.</summary>
+/// <summary><c>rampart demo [active|passive|flap] [--duration SECONDS] [--rate N] [--no-live]</c>.</summary>
 internal static class DemoCommand
 {
     public static async Task<int> RunAsync(List<string> args, TextWriter output, TextWriter error)
@@ -14,7 +14,7 @@ internal static class DemoCommand
             || !TryNumber(args, "--duration", story.DefaultDuration.TotalSeconds, 5, 3600, out var seconds)
             || !TryNumber(args, "--rate", 50, 1, 2000, out var rate))
         {
-            await error.WriteLineAsync("rampart demo: usage: rampart demo [active|passive] [--duration SECONDS (5-3600)] [--rate N (1-2000)] [--no-live]");
+            await error.WriteLineAsync("rampart demo: usage: rampart demo [active|passive|flap] [--duration SECONDS (5-3600)] [--rate N (1-2000)] [--no-live]");
             return RampartCommand.InvalidConfiguration;
         }
 

@@ -164,9 +164,12 @@ internal sealed class DemoRun : IAsyncDisposable
     {
         var backend = _backends[step.Backend];
         var at = _clock.Elapsed;
-        lock (_lock)
+        if (step.Measured)
         {
-            Outcomes.Add(new DemoOutcome(step, at));
+            lock (_lock)
+            {
+                Outcomes.Add(new DemoOutcome(step, at));
+            }
         }
 
         await backend.SetAsync(step.Fault);

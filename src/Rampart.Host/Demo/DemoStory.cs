@@ -1,7 +1,7 @@
 namespace Rampart.Host.Demo;
 
-/// <summary>One scripted event: at a share of the run, put a backend into a fault (or heal it).</summary>
-internal sealed record DemoStep(double At, string Backend, DemoFault Fault, string Text);
+/// <summary>One scripted event: at a share of the run, put a backend into a fault (or heal it); a step that is not measured shows no outcome.</summary>
+internal sealed record DemoStep(double At, string Backend, DemoFault Fault, string Text, bool Measured = true);
 
 /// <summary>The three demonstrations: what they show, the settings they run with, and their script.</summary>
 internal sealed record DemoStory(string Name, string Title, TimeSpan DefaultDuration, IReadOnlyList<DemoStep> Steps, IReadOnlyDictionary<string, string?> Settings)
@@ -66,11 +66,32 @@ internal sealed record DemoStory(string Name, string Title, TimeSpan DefaultDura
         ],
         Merge(Common, QuietBreaker, new() { [C + "HealthCheck:Active:Enabled"] = "false" }));
 
+    // bravo answers 500 for about a second, then is fine for about a second, four times; then it is fixed for good.
+    // Every failure multiplies its ejection time and break duration; passing probes bring it back anyway.
+    public static DemoStory Flap { get; } = new("flap", "Recovery follows the probes: a backend that flapped gets its traffic back as soon as it is fixed",
+        TimeSpan.FromSeconds(24),
+        [
+            new(0.15, "bravo", DemoFault.Failing, "bravo starts flapping: 500 for 1 s, fine for 1 s"),
+            new(0.19, "bravo", DemoFault.None, "bravo flaps: fine", Measured: false),
+            new(0.23, "bravo", DemoFault.Failing, "bravo flaps: 500", Measured: false),
+            new(0.27, "bravo", DemoFault.None, "bravo flaps: fine", Measured: false),
+            new(0.31, "bravo", DemoFault.Failing, "bravo flaps: 500", Measured: false),
+            new(0.35, "bravo", DemoFault.None, "bravo flaps: fine", Measured: false),
+            new(0.39, "bravo", DemoFault.Failing, "bravo flaps: 500", Measured: false),
+            new(0.43, "bravo", DemoFault.None, "bravo is fixed for good"),
+        ],
+        Merge(Common, new()
+        {
+            [C + "HealthCheck:Passive:MaxEjectionTime"] = "00:01:00", // the growth is not capped early: recovery must not wait for it
+            [C + "CircuitBreaker:MaxBreakDuration"] = "00:01:00",
+        }));
+
     public static DemoStory? Find(string name) => name switch
     {
         "full" => Full,
         "active" => Active,
         "passive" => Passive,
+        "flap" => Flap,
         _ => null,
     };
 

@@ -79,7 +79,7 @@ internal static class DemoView
     }
 
     public static bool Succeeded(DemoRun run) =>
-        run.Failed == 0 && run.Outcomes.Count == run.Story.Steps.Count && run.Outcomes.All(o => o.Delay is not null);
+        run.Failed == 0 && run.Outcomes.Count == run.Story.Steps.Count(s => s.Measured) && run.Outcomes.All(o => o.Delay is not null);
 
     private static string Stamp(TimeSpan at) => string.Create(CultureInfo.InvariantCulture, $"[{at.TotalSeconds,5:0.0}s]");
 
