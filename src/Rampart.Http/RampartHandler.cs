@@ -18,10 +18,11 @@ namespace Rampart.Http;
 /// The state lives in a <see cref="ClusterState"/> owned by the client's registry, not in the handler,
 /// so <c>IHttpClientFactory</c> rotating its handlers neither resets health nor duplicates probes.
 /// </remarks>
-internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions options, TimeProvider time, RampartMetrics? metrics) : DelegatingHandler
+internal sealed class RampartHandler(RampartClientRegistry.Client client, TimeProvider time, RampartMetrics? metrics) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        var (cluster, options) = client.Now; // a reload swaps both; this call runs to its end on what it started with
         var original = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
         var (originalVersion, originalPolicy) = (request.Version, request.VersionPolicy);
         var retry = cluster.Options.Retry;
@@ -37,7 +38,7 @@ internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions 
             {
                 if (!cluster.TryAcquire(ref tried, out var lease))
                 {
-                    return NoDestination();
+                    return NoDestination(cluster, options);
                 }
 
                 var last = number >= retry.MaxAttempts;
@@ -106,7 +107,7 @@ internal sealed class RampartHandler(ClusterState cluster, RampartClientOptions 
         }
     }
 
-    private HttpResponseMessage NoDestination()
+    private HttpResponseMessage NoDestination(ClusterState cluster, RampartClientOptions options)
     {
         var retryAfter = cluster.RetryAfter();
         metrics?.RecordNoDestination(cluster.Id);

@@ -28,6 +28,8 @@ public static class RampartHttpClientBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(clusterSection);
         builder.Services.Configure<RampartClientOptions>(builder.Name, o => clusterSection.Bind(o.Cluster));
+        // The options follow the section: when it reloads, the client's cluster is reconfigured (RampartClientRegistry).
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<RampartClientOptions>>(new SectionChangeTokenSource(builder.Name, clusterSection));
         return AddHandler(builder);
     }
 
@@ -42,8 +44,15 @@ public static class RampartHttpClientBuilderExtensions
         return builder.AddHttpMessageHandler(sp =>
         {
             var options = sp.GetRequiredService<IOptionsMonitor<RampartClientOptions>>().Get(name);
-            var cluster = sp.GetRequiredService<RampartClientRegistry>().GetOrCreate(name, options);
-            return new RampartHandler(cluster, options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RampartMetrics>());
+            var client = sp.GetRequiredService<RampartClientRegistry>().GetClient(name, options);
+            return new RampartHandler(client, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RampartMetrics>());
         });
+    }
+
+    private sealed class SectionChangeTokenSource(string name, IConfiguration section) : IOptionsChangeTokenSource<RampartClientOptions>
+    {
+        public string Name => name;
+
+        public Primitives.IChangeToken GetChangeToken() => section.GetReloadToken();
     }
 }
