@@ -84,7 +84,7 @@ public sealed class RampartHandlerTests : IAsyncLifetime
             await backend.StopAsync();
         }
 
-        await WaitUntilAsync(() => cluster.Destinations.All(d => !d.IsAvailable));
+        await Wait.UntilAsync(() => cluster.Destinations.All(d => !d.IsAvailable), "every destination out", destinations: cluster.Destinations);
         var started = Stopwatch.GetTimestamp();
         var ex = await Assert.ThrowsAsync<NoDestinationAvailableException>(() => client.GetAsync("/items/1"));
         var elapsed = Stopwatch.GetElapsedTime(started);
@@ -95,7 +95,7 @@ public sealed class RampartHandlerTests : IAsyncLifetime
         Assert.True(elapsed < TimeSpan.FromSeconds(1), $"took {elapsed}");
 
         await _backends[1].RestartAsync();
-        await WaitUntilAsync(() => cluster.Destinations.Any(d => d.IsAvailable));
+        await Wait.UntilAsync(() => cluster.Destinations.Any(d => d.IsAvailable), "a destination back", destinations: cluster.Destinations);
         using var response = await client.GetAsync("/items/1");
         Assert.Equal("ok from b1", await response.Content.ReadAsStringAsync());
     }
@@ -167,7 +167,7 @@ public sealed class RampartHandlerTests : IAsyncLifetime
 
             o.Cluster.HttpVersion = "2";
         });
-        await WaitUntilAsync(() => h2.All(b => b.ProbeProtocols.ContainsKey("HTTP/2")));
+        await Wait.UntilAsync(() => h2.All(b => b.ProbeProtocols.ContainsKey("HTTP/2")), "every destination probed over HTTP/2", h2);
 
         var bodies = new List<string>();
         for (var i = 0; i < 20; i++)
@@ -216,6 +216,7 @@ public sealed class RampartHandlerTests : IAsyncLifetime
         return _host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
     }
 
+    // Only for IHttpClientFactory's handler rotation, which runs on the factory's own timer and says nothing when it happens.
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));

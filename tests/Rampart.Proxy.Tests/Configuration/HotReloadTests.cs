@@ -30,11 +30,11 @@ public sealed class HotReloadTests : IAsyncDisposable
         var load = new Load(_client!);
         var stop = new TaskCompletionSource();
         var running = load.RunUntilAsync(stop.Task, maxRequests: 50_000, workers: 4);
-        await Until(() => load.Sent > 100, "the load started");
+        await Wait.UntilAsync(() => load.Sent > 100, "the load started", [load]);
 
         // b2 turns slow (1.5 s) so that requests are in flight on it when it is removed.
         _backends[2].Mode = BackendMode.Slow;
-        await Until(() => oldB2.InFlight > 0, "a request in flight on b2");
+        await Wait.UntilAsync(() => oldB2.InFlight > 0, "a request in flight on b2", [load, _backends[2]]);
         var settings = Settings(_backends[0], _backends[1], _backends[3]);
         settings["Rampart:Clusters:web:HealthCheck:Passive:ConsecutiveFailures"] = "4";
         var reload = await NextReloadAsync(() => File.WriteAllText(_path, ToJson(settings)));
@@ -49,13 +49,13 @@ public sealed class HotReloadTests : IAsyncDisposable
         // The added destination is probed at once and takes traffic.
         var b3 = Destination("b3");
         await Wait.ForActiveStateAsync(b3, ActiveHealthState.Healthy);
-        await Until(() => _backends[3].Requests > 50, "b3 receives traffic");
+        await Wait.UntilAsync(() => _backends[3].Requests > 50, "b3 receives traffic", [_backends[3]]);
 
         // The removed one gets nothing new; what was in flight on it completes (the load counts every failure).
-        await Until(() => oldB2.InFlight == 0, "b2's in-flight requests completed");
+        await Wait.UntilAsync(() => oldB2.InFlight == 0, "b2's in-flight requests completed", [load]);
         var servedByB2 = _backends[2].Requests;
         var sent = load.Sent;
-        await Until(() => load.Sent > sent + 200, "200 more requests");
+        await Wait.UntilAsync(() => load.Sent > sent + 200, "200 more requests", [load]);
         Assert.Equal(servedByB2, _backends[2].Requests);
         Assert.True(load.ServedBy.GetValueOrDefault("b2") > 0, "b2's slow requests were answered");
         var lastProbe = oldB2.LastProbe;
@@ -221,20 +221,6 @@ public sealed class HotReloadTests : IAsyncDisposable
         finally
         {
             Proxy.Reloaded -= OnReloaded;
-        }
-    }
-
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Wait.Generous;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not within {Wait.Generous}: {what}");
-            }
-
-            await Task.Delay(20);
         }
     }
 

@@ -180,7 +180,8 @@ public sealed class FailoverTests(ITestOutputHelper output)
     [Fact]
     public async Task ClientAbort_IsNotCountedAgainstTheDestination()
     {
-        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>
+        var logs = new LogCapture(); // each attempt's end is logged right after it is reported: the moment to look again
+        await using var f = await ProxyFixture.StartAsync(backends: 1, logs: logs, settings: new Dictionary<string, string?>
         {
             ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
             ["Rampart:Clusters:web:AttemptTimeout"] = "00:01:00",
@@ -199,7 +200,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         }
 
         var destination = f.Destination(0);
-        await WaitForAsync(() => destination.InFlight == 0);
+        await Wait.UntilAsync(() => destination.InFlight == 0, "the aborted requests were reported", [logs]);
         Assert.Equal(0, destination.Failures);
         Assert.Equal(PassiveHealthState.Healthy, destination.PassiveHealth);
         Assert.Equal(CircuitBreaking.CircuitState.Closed, destination.Breaker.State);
@@ -226,15 +227,6 @@ public sealed class FailoverTests(ITestOutputHelper output)
         // Only probes (GET /health) reached the unhealthy backend, never a client request.
         Assert.Equal(0, twoOnly.ServedBy.GetValueOrDefault("b2"));
         Assert.True(f.Backends[2].Requests - before < 200);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Wait.Generous);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 
     private void Report(Load load, string scenario, ProxyFixture f)

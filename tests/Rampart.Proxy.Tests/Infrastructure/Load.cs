@@ -4,7 +4,7 @@ using System.Diagnostics;
 namespace Rampart.Proxy.Tests.Infrastructure;
 
 /// <summary>A steady client load of GETs through the proxy, bounded in requests; it records every client-visible outcome.</summary>
-public sealed class Load
+public sealed class Load : IProgressSource
 {
     private readonly HttpClient _client;
     private readonly ConcurrentQueue<string> _errors = new();
@@ -13,6 +13,9 @@ public sealed class Load
     private int _sent;
 
     public Load(HttpClient client) => _client = client;
+
+    /// <summary>Raised after each request's outcome is recorded.</summary>
+    public event Action? Progressed;
 
     /// <summary>Requests sent so far.</summary>
     public int Sent => Volatile.Read(ref _sent);
@@ -76,6 +79,7 @@ public sealed class Load
         finally
         {
             _latencies.Enqueue(Stopwatch.GetElapsedTime(started));
+            Progressed?.Invoke();
         }
     }
 }

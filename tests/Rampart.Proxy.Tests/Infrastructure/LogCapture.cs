@@ -7,11 +7,14 @@ namespace Rampart.Proxy.Tests.Infrastructure;
 public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception);
 
 /// <summary>A log provider that keeps every line, from every category, at every level.</summary>
-public sealed class LogCapture : ILoggerProvider
+public sealed class LogCapture : ILoggerProvider, IProgressSource
 {
     private readonly List<(Func<LogEntry, bool> Match, TaskCompletionSource<LogEntry> Seen)> _waiting = [];
 
     public ConcurrentQueue<LogEntry> Entries { get; } = new();
+
+    /// <summary>Raised after each line.</summary>
+    public event Action? Progressed;
 
     /// <summary>The first line, already written or still to come, that matches.</summary>
     public Task<LogEntry> WaitForAsync(Func<LogEntry, bool> match)
@@ -39,6 +42,8 @@ public sealed class LogCapture : ILoggerProvider
                 seen.TrySetResult(entry);
             }
         }
+
+        Progressed?.Invoke();
     }
 
     public void AddTo(ILoggingBuilder logging)

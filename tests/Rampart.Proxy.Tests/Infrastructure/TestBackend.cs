@@ -41,7 +41,7 @@ public enum BackendMode
 }
 
 /// <summary>A real Kestrel server on 127.0.0.1 whose failure mode switches at run time; it can be stopped and restarted on its port.</summary>
-public sealed class TestBackend : IAsyncDisposable
+public sealed class TestBackend : IAsyncDisposable, IProgressSource
 {
     private WebApplication? _app;
     private int _requests;
@@ -82,6 +82,9 @@ public sealed class TestBackend : IAsyncDisposable
         get => _mode;
         set => _mode = value;
     }
+
+    /// <summary>Raised when a request arrives and when it has been answered.</summary>
+    public event Action? Progressed;
 
     /// <summary>Requests received so far.</summary>
     public int Requests => Volatile.Read(ref _requests);
@@ -185,6 +188,18 @@ public sealed class TestBackend : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        try
+        {
+            await ServeAsync(context);
+        }
+        finally
+        {
+            Progressed?.Invoke();
+        }
+    }
+
+    private async Task ServeAsync(HttpContext context)
+    {
         Interlocked.Increment(ref _requests);
         if (context.WebSockets.IsWebSocketRequest)
         {
@@ -202,6 +217,8 @@ public sealed class TestBackend : IAsyncDisposable
             Paths.Enqueue(context.Request.Path.Value ?? "");
             _requestStarted.TrySetResult();
         }
+
+        Progressed?.Invoke();
 
         if (CaptureHeaders && !context.Request.Path.StartsWithSegments("/health"))
         {

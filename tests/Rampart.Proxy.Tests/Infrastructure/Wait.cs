@@ -46,6 +46,42 @@ public static class Wait
         }
     }
 
+    /// <summary>
+    /// Completes when <paramref name="condition"/> holds: checked now, and again each time one of the sources makes
+    /// progress or one of the destinations changes (never on a timer).
+    /// </summary>
+    public static async Task UntilAsync(Func<bool> condition, string what, IEnumerable<IProgressSource>? sources = null, IEnumerable<DestinationState>? destinations = null)
+    {
+        var met = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check()
+        {
+            if (condition())
+            {
+                met.TrySetResult();
+            }
+        }
+
+        void OnChanged(DestinationTransition _) => Check();
+        var watched = sources?.ToList() ?? [];
+        var changing = destinations?.ToList() ?? [];
+        watched.ForEach(s => s.Progressed += Check);
+        changing.ForEach(d => d.Changed += OnChanged);
+        try
+        {
+            Check(); // subscribed first, so that a change cannot slip between the look and the wait
+            await met.Task.WaitAsync(Generous);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"not within {Generous}: {what}");
+        }
+        finally
+        {
+            watched.ForEach(s => s.Progressed -= Check);
+            changing.ForEach(d => d.Changed -= OnChanged);
+        }
+    }
+
     public static Task<DestinationTransition> ForActiveAsync(DestinationState destination, string to) =>
         ForTransitionAsync(destination, t => t.Signal == HealthSignal.Active && t.To == to);
 }
