@@ -34,6 +34,17 @@ public sealed class DemoTests
     }
 
     [Fact]
+    public async Task FlapDemo_TheFlappingBackendIsBroughtBackByItsProbes()
+    {
+        var (code, output) = await RunAsync("flap", "--no-live");
+
+        Assert.True(code == 0, output); // every outcome resolved: the fixed backend served again before the end
+        Assert.Contains("bravo is fixed for good", output, StringComparison.Ordinal);
+        Assert.Contains("probe passes since it failed", output, StringComparison.Ordinal); // not the multiplied ejection time
+        Assert.Contains("client-visible errors: 0", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BadOptions_ExitTwo()
     {
         var (code, _) = await RunAsync("sideways");
