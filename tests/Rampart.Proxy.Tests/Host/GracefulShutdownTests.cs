@@ -37,10 +37,17 @@ public sealed class GracefulShutdownTests : IAsyncDisposable
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(config);
         using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = ReadLinesAsync(process.StandardOutput, line =>
+        {
+            if (line.Contains("Application started", StringComparison.Ordinal))
+            {
+                started.TrySetResult(); // the host logs it once every listener is bound
+            }
+        });
         var errors = process.StandardError.ReadToEndAsync();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-        await WaitUntilListeningAsync(port);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         _backend.ExpectRequest();
         var slow = client.GetAsync("/slow");
@@ -67,15 +74,19 @@ public sealed class GracefulShutdownTests : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task WaitUntilListeningAsync(int port)
+    private static async Task<string> ReadLinesAsync(StreamReader reader, Action<string> onLine)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!await ConnectsAsync(port))
+        var all = new System.Text.StringBuilder();
+        while (await reader.ReadLineAsync() is { } line)
         {
-            await Task.Delay(50, timeout.Token);
+            all.AppendLine(line);
+            onLine(line);
         }
+
+        return all.ToString();
     }
 
+    // The one wait left on a timer: nothing tells when a listener of another process stops accepting but trying to connect.
     private static async Task WaitUntilRefusedAsync(int port)
     {
         using var timeout = new CancellationTokenSource(Wait.Generous);
