@@ -16,6 +16,18 @@ public sealed class LoadBalancingTests
     }
 
     [Fact]
+    public void RandomPolicies_SeededDraws_RepeatablePicks()
+    {
+        var f = new DestinationFixture(destinations: 8);
+        var all = f.All.ToArray();
+        int[] Picks(ILoadBalancingPolicy policy) => [.. Enumerable.Range(0, 40).Select(_ => policy.Pick(all, default))];
+
+        Assert.Equal(Picks(new RandomPolicy(new Random(7))), Picks(new RandomPolicy(new Random(7))));
+        Assert.Equal(Picks(new PowerOfTwoChoicesPolicy(new Random(7))), Picks(new PowerOfTwoChoicesPolicy(new Random(7))));
+        Assert.NotEqual(Picks(new RandomPolicy(new Random(7))), Picks(new RandomPolicy(new Random(8))));
+    }
+
+    [Fact]
     public void RoundRobin_WithAGap_StaysEvenOverTheRest()
     {
         var f = new DestinationFixture(destinations: 4);
