@@ -13,6 +13,9 @@ public sealed class RampartClientOptions
     /// <see langword="true"/> returns a synthesized 503 with <c>Retry-After</c>.
     /// </summary>
     public bool ReturnServiceUnavailable { get; set; }
+
+    /// <summary>Why the configuration section could not be bound (a value that does not convert), if it could not: never thrown from the options pipeline, where a reload would carry it to the configuration's change callback.</summary>
+    internal string? BindError { get; set; }
 }
 
 /// <summary>No destination of the client's cluster may take a call now; <see cref="RetryAfter"/> says when one may.</summary>

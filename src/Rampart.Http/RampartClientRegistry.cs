@@ -63,6 +63,11 @@ public sealed partial class RampartClientRegistry(
 
         return _clusters.GetOrAdd(name, n => new Lazy<Client>(() =>
         {
+            if (clientOptions.BindError is { } bindError)
+            {
+                throw new ArgumentException($"Invalid cluster options for {n}: {bindError}", nameof(clientOptions));
+            }
+
             var cluster = new ClusterState(n, clientOptions.Cluster, timeProvider, diagnostics);
             catalog.Add(cluster); // shown by the admin status and metrics when a Rampart proxy runs in the same process
             foreach (var destination in cluster.Destinations)
@@ -79,12 +84,12 @@ public sealed partial class RampartClientRegistry(
         lock (client)
         {
             var previous = client.Cluster;
-            if (OptionsComparison.Same(previous.Options, next.Cluster) && client.Options.ReturnServiceUnavailable == next.ReturnServiceUnavailable)
+            IReadOnlyList<string> errors = next.BindError is { } bindError ? [bindError] : next.Cluster.Validate(previous.Id);
+            if (errors.Count == 0 && OptionsComparison.Same(previous.Options, next.Cluster) && client.Options.ReturnServiceUnavailable == next.ReturnServiceUnavailable)
             {
                 return;
             }
 
-            var errors = next.Cluster.Validate(previous.Id);
             if (errors.Count > 0)
             {
                 Log.ReloadRejected(_logger, previous.Id, string.Join("; ", errors));

@@ -27,7 +27,17 @@ public static class RampartHttpClientBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(clusterSection);
-        builder.Services.Configure<RampartClientOptions>(builder.Name, o => clusterSection.Bind(o.Cluster));
+        builder.Services.Configure<RampartClientOptions>(builder.Name, o =>
+        {
+            try
+            {
+                clusterSection.Bind(o.Cluster);
+            }
+            catch (InvalidOperationException ex)
+            {
+                o.BindError = ex.Message; // reported by the registry: at first use it throws, on a reload the running cluster stays
+            }
+        });
         // The options follow the section: when it reloads, the client's cluster is reconfigured (RampartClientRegistry).
         builder.Services.AddSingleton<IOptionsChangeTokenSource<RampartClientOptions>>(new SectionChangeTokenSource(builder.Name, clusterSection));
         return AddHandler(builder);

@@ -67,6 +67,15 @@ public sealed class ReloadTests
         Assert.Contains("Retry:MaxAttempts must be between 1 and 10", (await rejected).Message, StringComparison.Ordinal);
         Assert.Same(cluster, registry.Clusters.Single());
         (await client.GetAsync("/still")).EnsureSuccessStatusCode();
+
+        // A value that does not even convert: rejected the same way, never thrown into the configuration's reload.
+        var unconvertible = logs.WaitForAsync(e => e.EventId.Id == 4012 && e.Message.Contains("AttemptTimeout", StringComparison.Ordinal));
+        settings[$"{Section}:Retry:MaxAttempts"] = "3";
+        settings[$"{Section}:AttemptTimeout"] = "soon";
+        source.Provider.Replace(settings);
+        await unconvertible;
+        Assert.Same(cluster, registry.Clusters.Single());
+        (await client.GetAsync("/still-after")).EnsureSuccessStatusCode();
         await host.StopAsync();
     }
 
