@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Rampart;
+using Rampart.Configuration;
 using Rampart.Diagnostics;
 using Rampart.Http;
 
@@ -29,14 +30,16 @@ public static class RampartHttpClientBuilderExtensions
         ArgumentNullException.ThrowIfNull(clusterSection);
         builder.Services.Configure<RampartClientOptions>(builder.Name, o =>
         {
-            try
+            // The proxy's reader (unit durations, unknown keys, every problem with its key); never throws from the options
+            // pipeline: the registry reports what it found (at first use it throws, on a reload the running cluster stays).
+            var path = clusterSection is IConfigurationSection section ? section.Path : "";
+            var errors = new List<string>();
+            if (ConfigurationTree.Read(clusterSection, path, clusterSection.AsEnumerable()) is { } tree)
             {
-                clusterSection.Bind(o.Cluster);
+                new OptionsReader(errors).Bind(tree, o.Cluster);
             }
-            catch (InvalidOperationException ex)
-            {
-                o.BindError = ex.Message; // reported by the registry: at first use it throws, on a reload the running cluster stays
-            }
+
+            o.BindError = errors.Count > 0 ? string.Join("; ", errors) : null;
         });
         // The options follow the section: when it reloads, the client's cluster is reconfigured (RampartClientRegistry).
         builder.Services.AddSingleton<IOptionsChangeTokenSource<RampartClientOptions>>(new SectionChangeTokenSource(builder.Name, clusterSection));

@@ -21,6 +21,7 @@ public sealed class ReloadTests
         {
             [$"{Section}:Destinations:b0:Address"] = b0.Address.ToString(),
             [$"{Section}:Destinations:b1:Address"] = b1.Address.ToString(),
+            [$"{Section}:AttemptTimeout"] = "2s", // the proxy's file format, unit durations included
         };
         var source = new SwitchableSource(settings);
         var configuration = new ConfigurationBuilder().Add(source).Build();
@@ -39,6 +40,7 @@ public sealed class ReloadTests
         }
 
         var stays = registry.Clusters.Single().Destinations.Single(d => d.Id == "b1");
+        Assert.Equal(TimeSpan.FromSeconds(2), registry.Clusters.Single().Options.AttemptTimeout);
 
         // b0 leaves, b2 joins: one change of the section.
         var reloaded = logs.WaitForAsync(e => e.EventId.Id == 4011);

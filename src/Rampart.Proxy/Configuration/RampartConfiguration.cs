@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.Configuration;
+using Rampart.Configuration;
 
 namespace Rampart.Proxy.Configuration;
 
@@ -18,7 +19,8 @@ public static class RampartConfiguration
         ArgumentNullException.ThrowIfNull(configuration);
         var found = new List<string>();
         var options = new RampartOptions();
-        if (ConfigurationTree.Read(configuration, RampartOptions.SectionName) is not { } section)
+        const string name = RampartOptions.SectionName;
+        if (ConfigurationTree.Read(configuration, name, ConfigurationData.Under(configuration, name)) is not { } section)
         {
             found.Add($"{RampartOptions.SectionName} is missing: the configuration needs at least one route and one cluster");
             errors = found;

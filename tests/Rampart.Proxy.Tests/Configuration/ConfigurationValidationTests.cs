@@ -142,5 +142,5 @@ public sealed class ConfigurationValidationTests
     }
 
     private static string Durations(string text) =>
-        Proxy.Configuration.Durations.TryParse(text, out var value) ? value.ToString() : text;
+        Rampart.Configuration.Durations.TryParse(text, out var value) ? value.ToString() : text;
 }

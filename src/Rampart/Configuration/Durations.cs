@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Rampart.Proxy.Configuration;
+namespace Rampart.Configuration;
 
 /// <summary>Durations as people type them: <c>TimeSpan</c> strings (<c>"00:00:05"</c>) or unit forms (<c>"250ms"</c>, <c>"5s"</c>, <c>"2m"</c>, <c>"1h"</c>, <c>"1d"</c>).</summary>
 /// <remarks>A bare number is refused: .NET reads <c>"5"</c> as five days, which nobody means.</remarks>

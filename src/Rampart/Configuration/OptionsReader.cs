@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
 
-namespace Rampart.Proxy.Configuration;
+namespace Rampart.Configuration;
 
 /// <summary>
 /// Binds a configuration tree onto an options object, checking its shape on the way: every key must be a known
