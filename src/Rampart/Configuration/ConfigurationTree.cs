@@ -95,6 +95,11 @@ internal sealed class ConfigurationTree
 
         public int Compare(string? x, string? y)
         {
+            if (x is not [>= '0' and <= '9', ..] && y is not [>= '0' and <= '9', ..])
+            {
+                return string.Compare(x, y, StringComparison.OrdinalIgnoreCase); // names, the usual case: no number to parse
+            }
+
             var xNumber = int.TryParse(x, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var a);
             var yNumber = int.TryParse(y, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var b);
             return (xNumber, yNumber) switch
