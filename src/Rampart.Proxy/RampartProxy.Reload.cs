@@ -112,7 +112,7 @@ public sealed partial class RampartProxy
         var after = next.Clusters.SelectMany(c => c.Destinations).ToHashSet();
         foreach (var destination in after.Where(d => !before.Contains(d)))
         {
-            Watch(destination);
+            _prober.Track(destination); // its diagnostics are its cluster's
         }
 
         Volatile.Write(ref _current, next);

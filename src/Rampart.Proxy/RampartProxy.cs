@@ -5,7 +5,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Rampart.Clusters;
-using Rampart.Destinations;
 using Rampart.Diagnostics;
 using Rampart.Health;
 using Rampart.Proxy.Configuration;
@@ -94,7 +93,7 @@ public sealed partial class RampartProxy : IDisposable
         _current = Build(options, previous: null, changes: null);
         foreach (var destination in _current.Clusters.SelectMany(c => c.Destinations))
         {
-            Watch(destination);
+            _prober.Track(destination); // its diagnostics are its cluster's
         }
 
         Catalog.Replace([], [.. _current.Clusters]);
@@ -230,8 +229,6 @@ public sealed partial class RampartProxy : IDisposable
 
         return builder.Build();
     }
-
-    private void Watch(DestinationState destination) => _prober.Track(destination); // its diagnostics are its cluster's
 
     private sealed record Snapshot(
         RampartOptions Options,

@@ -6,7 +6,7 @@ using Microsoft.Net.Http.Headers;
 namespace Rampart.Proxy.Forwarding;
 
 /// <summary>Requests answered by Rampart itself, before any destination is involved: what the client asked for cannot or must not be forwarded.</summary>
-internal static partial class ClientRequests
+internal static class ClientRequests
 {
     /// <summary>The answer to a request that must not be forwarded, or <see langword="null"/> for one that may (allocates nothing).</summary>
     public static Refusal? Refusal(HttpContext context)
@@ -40,8 +40,6 @@ internal sealed partial class Refusal(int status, string reason, string? allow =
 
     /// <summary>A Content-Length over the body size limit: 413.</summary>
     public static readonly Refusal BodyTooLarge = new(StatusCodes.Status413PayloadTooLarge, "the request body is larger than the limit (Rampart:Limits:MaxRequestBodySize)");
-
-    public int Status => status;
 
     public Task WriteAsync(HttpContext context, string clusterId, ILogger logger)
     {

@@ -38,8 +38,6 @@ internal sealed record ForwardedHeaders(ForwardedHeadersMode Mode, ForwardedHead
     private const string XForwardedHost = "X-Forwarded-Host";
     private const string Forwarded = "Forwarded";
 
-    public static readonly ForwardedHeaders Default = new(ForwardedHeadersMode.Append, ForwardedHeadersFormat.XForwarded);
-
     public void Apply(HttpContext context, HttpRequestMessage proxyRequest)
     {
         if (Mode == ForwardedHeadersMode.Off)

@@ -1,6 +1,4 @@
-using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 
 namespace Rampart.Proxy.Forwarding;
 
@@ -32,13 +30,16 @@ internal static class HopByHopHeaders
             return;
         }
 
-        var upgrade = context.Request.Headers.Upgrade.Count > 0;
-        foreach (var name in Named(connection))
+        var upgrade = incoming.Upgrade.Count > 0;
+        foreach (var value in connection)
         {
-            if (!(upgrade && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)))
+            foreach (var name in Named(value))
             {
-                headers.Remove(name);
-                proxyRequest.Content?.Headers.Remove(name);
+                if (!(upgrade && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)))
+                {
+                    headers.Remove(name);
+                    proxyRequest.Content?.Headers.Remove(name);
+                }
             }
         }
     }
@@ -50,52 +51,25 @@ internal static class HopByHopHeaders
         headers.Remove("Keep-Alive");
         headers.Remove("Proxy-Connection");
         headers.Remove("Proxy-Authenticate");
-        if (response.Headers.NonValidated.TryGetValues("Connection", out var connection) && HasNames(connection))
+        if (response.Headers.NonValidated.TryGetValues("Connection", out var connection))
         {
-            foreach (var name in Named(connection))
+            foreach (var value in connection)
             {
-                headers.Remove(name);
-            }
-        }
-    }
-
-    // The header names a Connection header lists; "close" and "keep-alive" are options of the connection, not names to remove.
-    private static IEnumerable<string> Named(IEnumerable<string?> values)
-    {
-        foreach (var value in values)
-        {
-            if (value is null || IsOption(value))
-            {
-                continue; // the usual case, without splitting
-            }
-
-            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (!IsOption(part))
+                foreach (var name in Named(value))
                 {
-                    yield return part;
+                    headers.Remove(name);
                 }
             }
         }
     }
 
-    private static bool HasNames(HeaderStringValues values)
-    {
-        foreach (var value in values)
-        {
-            if (!IsOption(value))
-            {
-                return true; // a list, or a name: worth the closer look
-            }
-        }
-
-        return false;
-    }
+    // The header names one Connection value lists; "close" and "keep-alive" are options of the connection, not names to
+    // remove, and the usual value is one of them alone: nothing is split or allocated then.
+    private static string[] Named(string? value) =>
+        value is null || IsOption(value)
+            ? []
+            : Array.FindAll(value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), part => !IsOption(part));
 
     private static bool IsOption(string value) =>
         value.Equals("close", StringComparison.OrdinalIgnoreCase) || value.Equals("keep-alive", StringComparison.OrdinalIgnoreCase);
-
-    private static IEnumerable<string> Named(HeaderStringValues values) => Named(values.Select(v => (string?)v));
-
-    private static IEnumerable<string> Named(StringValues values) => Named((IEnumerable<string?>)values);
 }

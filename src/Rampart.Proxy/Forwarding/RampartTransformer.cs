@@ -35,18 +35,17 @@ internal sealed class RampartTransformer(ClusterState cluster, ForwardedHeaders 
 
             attempt.Result = result;
             attempt.Detail = detail;
-            if (attempt.Refused)
-            {
-                attempt.Suppressed = attempt.MayRetryOnStatus && cluster.HasUntriedAvailable(attempt.Tried) && cluster.RetryBudget.TryRetry();
-                return ValueTask.FromResult(false);
-            }
-
             if (result == CallResult.Failure && attempt.MayRetryOnStatus
                 && cluster.HasUntriedAvailable(attempt.Tried) && cluster.RetryBudget.TryRetry())
             {
                 // A failure that will be retried is never shown to the client: copy nothing, send nothing.
                 attempt.Suppressed = true;
                 return ValueTask.FromResult(false);
+            }
+
+            if (attempt.Refused)
+            {
+                return ValueTask.FromResult(false); // the forwarder answers 502 in its place
             }
         }
 

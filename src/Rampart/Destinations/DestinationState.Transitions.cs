@@ -113,8 +113,7 @@ public sealed partial class DestinationState
     public bool ReportProbe(long generation, ProbeResult result)
     {
         DestinationTransition? transition = null, unejected = null;
-        var endBreak = false;
-        string recovered;
+        string? endBreak = null;
         lock (_lock)
         {
             if (generation != _generation)
@@ -129,9 +128,10 @@ public sealed partial class DestinationState
             }
 
             _passesSinceFailure = result.Passed ? Math.Min(_passesSinceFailure + 1, 1_000_000) : 0;
-            recovered = string.Create(CultureInfo.InvariantCulture, $"{_passesSinceFailure} probe pass{(_passesSinceFailure == 1 ? "" : "es")} since it failed");
-            if (ProbesConfirmRecovery_NeedsLock())
+            var recovering = _passive.State == PassiveHealthState.Ejected || Breaker.StoredState == CircuitState.Open;
+            if (recovering && ProbesConfirmRecovery_NeedsLock())
             {
+                var recovered = string.Create(CultureInfo.InvariantCulture, $"{_passesSinceFailure} probe pass{(_passesSinceFailure == 1 ? "" : "es")} since it failed");
                 // Probe-confirmed health is the authority on recovery (Envoy's successful_active_health_check_uneject_host):
                 // the multiplied ejection time and break duration only damp flapping where no probes run.
                 if (_passive.State == PassiveHealthState.Ejected)
@@ -141,15 +141,15 @@ public sealed partial class DestinationState
                     unejected = Record_NeedsLock(HealthSignal.Passive, nameof(PassiveHealthState.Ejected), nameof(PassiveHealthState.Probation), recovered + ": on probation");
                 }
 
-                endBreak = Breaker.StoredState == CircuitState.Open;
+                endBreak = Breaker.StoredState == CircuitState.Open ? recovered + ": trial calls" : null;
             }
         }
 
         Publish(transition);
         Publish(unejected);
-        if (endBreak)
+        if (endBreak is not null)
         {
-            Breaker.EndBreak(recovered + ": trial calls");
+            Breaker.EndBreak(endBreak);
         }
 
         return true;
