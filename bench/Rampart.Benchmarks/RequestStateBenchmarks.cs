@@ -1,36 +1,71 @@
 using BenchmarkDotNet.Attributes;
-using Rampart.Proxy.Forwarding;
+using Rampart.Clusters;
+using Rampart.Failover;
+using Rampart.LoadBalancing;
 
 namespace Rampart.Benchmarks;
 
 /// <summary>
-/// One proxied request's own state besides YARP's: its cancellation (the client's abort or the overall
-/// deadline) and its failover state. Before: two token sources (one with a timer) and a state object per
-/// request. Now: one pooled state whose token source and timer are reset and reused.
+/// A request's own state and decisions besides the bytes: its cancellation (the client's abort or the overall deadline),
+/// acquiring a destination, classifying the response and reporting it. Baseline: the same calls made inline, as the
+/// forwarders made them before the attempt loop moved to the core; the loop (pooled, with its deadline) should cost
+/// about the same and allocate nothing.
 /// </summary>
 [MemoryDiagnoser]
 public class RequestStateBenchmarks
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private readonly CancellationTokenSource _requestAborted = new();
+    private readonly Answer200 _transport = new();
+    private ClusterState _cluster = null!;
 
-    [Benchmark(Baseline = true, Description = "two token sources per request (deadline timer + linked)")]
-    public bool TwoTokenSources()
+    [GlobalSetup]
+    public void Setup()
     {
-        using var deadline = new CancellationTokenSource(Deadline, TimeProvider.System);
+        var options = new ClusterOptions();
+        for (var i = 0; i < 3; i++)
+        {
+            options.Destinations[$"d{i}"] = new DestinationOptions { Address = $"http://127.0.0.1:{9000 + i}" };
+        }
+
+        _cluster = new ClusterState("bench", options);
+    }
+
+    [Benchmark(Baseline = true, Description = "inline: deadline token sources + acquire + classify + report")]
+    public bool Inline()
+    {
+        using var deadline = new CancellationTokenSource(_cluster.Options.Timeout, TimeProvider.System);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(_requestAborted.Token, deadline.Token);
+        _cluster.RetryBudget.RecordRequest();
+        var tried = default(TriedDestinations);
+        _cluster.TryAcquire(ref tried, out var lease);
+        var (result, detail) = _cluster.FailurePolicy.ClassifyStatus(200);
+        lease.Destination.Report(lease, result, detail);
         return linked.IsCancellationRequested;
     }
 
-    [Benchmark(Description = "pooled ProxyAttempt (rent + return)")]
-    public bool PooledAttempt()
+    [Benchmark(Description = "AttemptLoop: rent + run (one attempt, 200) + return")]
+    public bool Loop()
     {
-        var attempt = ProxyAttempt.Rent(Deadline, TimeProvider.System, _requestAborted.Token);
-        var cancelled = attempt.IsCancellationRequested;
-        attempt.Return();
-        return cancelled;
+        var loop = AttemptLoop.Rent(_cluster, "GET", hasBody: false, contentLength: null, _requestAborted.Token);
+        var run = loop.RunAsync(_transport, 0);
+        var answered = run.IsCompletedSuccessfully && run.Result.Outcome == FailoverOutcome.Answered; // the transport completes at once
+        loop.Return();
+        return answered;
     }
 
     [GlobalCleanup]
     public void Cleanup() => _requestAborted.Dispose();
+
+    private sealed class Answer200 : IAttemptTransport<int>
+    {
+        public ValueTask<AttemptEnd> SendAsync(int request, AttemptLoop attempts, CancellationToken cancellationToken)
+        {
+            attempts.OnResponse(200);
+            return ValueTask.FromResult(AttemptEnd.Received);
+        }
+
+        public void PrepareRetry(int request)
+        {
+        }
+    }
 }

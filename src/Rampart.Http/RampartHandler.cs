@@ -1,116 +1,112 @@
 using System.Globalization;
 using System.Net;
-using Rampart.CircuitBreaking;
+using System.Runtime.ExceptionServices;
 using Rampart.Clusters;
-using Rampart.Diagnostics;
 using Rampart.Failover;
 using Rampart.Health;
-using Rampart.LoadBalancing;
 
 namespace Rampart.Http;
 
 /// <summary>
-/// Sends each call to one of the cluster's destinations instead of the logical address, with the
-/// proxy's rules: available destinations only, load balancing, a breaker and passive health per
-/// destination, and failover to a destination not yet tried when that is safe.
+/// Sends each call to one of the cluster's destinations instead of the logical address: the transport of the core's
+/// <see cref="AttemptLoop"/> over the inner handler, so that a call gets the proxy's decisions (available destinations
+/// only, load balancing, a breaker and passive health per destination, failover when it is safe).
 /// </summary>
 /// <remarks>
 /// The state lives in a <see cref="ClusterState"/> owned by the client's registry, not in the handler,
 /// so <c>IHttpClientFactory</c> rotating its handlers neither resets health nor duplicates probes.
 /// </remarks>
-internal sealed class RampartHandler(RampartClientRegistry.Client client, TimeProvider time, RampartMetrics? metrics) : DelegatingHandler
+internal sealed class RampartHandler(RampartClientRegistry.Client client, TimeProvider time) : DelegatingHandler, IAttemptTransport<RampartHandler.Call>
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var (cluster, options) = client.Now; // a reload swaps both; this call runs to its end on what it started with
-        var original = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
-        var (originalVersion, originalPolicy) = (request.Version, request.VersionPolicy);
-        var retry = cluster.Options.Retry;
-        var idempotent = FailoverRules.IsIdempotent(request.Method.Method);
-        var replayable = await PrepareContentAsync(request, idempotent, retry.MaxAttempts, retry.MaxBufferedBodyBytes, cancellationToken).ConfigureAwait(false);
-        using var deadline = new CancellationTokenSource(cluster.Options.Timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        var tried = default(TriedDestinations);
-        cluster.RetryBudget.RecordRequest();
+        var call = new Call(request);
+        var content = request.Content;
+        var loop = AttemptLoop.Rent(cluster, request.Method.Method, content is not null, content?.Headers.ContentLength, cancellationToken);
         try
         {
-            for (var number = 1; ; number++)
+            if (loop.BufferBody)
             {
-                if (!cluster.TryAcquire(ref tried, out var lease))
-                {
-                    return NoDestination(cluster, options);
-                }
-
-                var last = number >= retry.MaxAttempts;
-                var destination = lease.Destination;
-                request.RequestUri = new Uri(destination.AddressPrefix + original.PathAndQuery);
-                if (destination.HttpVersion.Major >= 2)
-                {
-                    // The cluster says its destinations speak HTTP/2 (HttpVersion "2"); "1.1" leaves the caller's choice alone.
-                    (request.Version, request.VersionPolicy) = (destination.HttpVersion, destination.HttpVersionPolicy);
-                }
-
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(linked.Token);
-                attempt.CancelAfter(cluster.Options.AttemptTimeout);
-                HttpResponseMessage response;
-                var started = time.GetTimestamp();
-                try
-                {
-                    response = await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
-                {
-                    if (cancellationToken.IsCancellationRequested)
-                    {
-                        destination.Report(lease, CallResult.Ignored); // the caller gave up: never the destination's fault
-                        metrics?.RecordAttempt(destination, CallResult.Ignored, time.GetElapsedTime(started));
-                        throw;
-                    }
-
-                    var timedOut = attempt.IsCancellationRequested;
-                    destination.Report(lease, CallResult.Failure, timedOut ? "attempt timed out" : TransportErrors.Describe(ex));
-                    metrics?.RecordAttempt(destination, CallResult.Failure, time.GetElapsedTime(started));
-                    var safe = (idempotent && replayable) || TransportErrors.NothingSent(ex);
-                    if (last || !safe || deadline.IsCancellationRequested || !cluster.HasUntriedAvailable(tried) || !cluster.RetryBudget.TryRetry())
-                    {
-                        if (timedOut || deadline.IsCancellationRequested)
-                        {
-                            throw new TimeoutException(string.Create(CultureInfo.InvariantCulture,
-                                $"The call to {destination.ClusterId}/{destination.Id} timed out after {(deadline.IsCancellationRequested ? cluster.Options.Timeout : cluster.Options.AttemptTimeout)}."), ex);
-                        }
-
-                        throw;
-                    }
-
-                    metrics?.RecordRetry(cluster.Id, "error");
-                    continue;
-                }
-
-                var (result, detail) = cluster.FailurePolicy.ClassifyStatus((int)response.StatusCode);
-                destination.Report(lease, result, detail);
-                metrics?.RecordAttempt(destination, result, time.GetElapsedTime(started));
-                if (result == CallResult.Failure && !last && idempotent && replayable
-                    && cluster.HasUntriedAvailable(tried) && cluster.RetryBudget.TryRetry())
-                {
-                    response.Dispose(); // a failure that is retried is never handed back
-                    metrics?.RecordRetry(cluster.Id, "status");
-                    continue;
-                }
-
-                return response;
+                await content!.LoadIntoBufferAsync(cluster.Options.Retry.MaxBufferedBodyBytes, cancellationToken).ConfigureAwait(false);
             }
+
+            var result = await loop.RunAsync(this, call).ConfigureAwait(false);
+            return result.Outcome switch
+            {
+                FailoverOutcome.Answered => call.Response!,
+                FailoverOutcome.NoDestination => NoDestination(cluster, options),
+                _ => throw Failure(cluster, result),
+            };
         }
         finally
         {
-            request.RequestUri = original;
-            (request.Version, request.VersionPolicy) = (originalVersion, originalPolicy);
+            loop.Return();
+            call.Restore();
         }
     }
 
-    private HttpResponseMessage NoDestination(ClusterState cluster, RampartClientOptions options)
+    async ValueTask<AttemptEnd> IAttemptTransport<Call>.SendAsync(Call call, AttemptLoop attempts, CancellationToken cancellationToken)
+    {
+        var request = call.Request;
+        var destination = attempts.Destination;
+        request.RequestUri = new Uri(destination.AddressPrefix + call.Original.PathAndQuery);
+        if (destination.HttpVersion.Major >= 2)
+        {
+            // The cluster says its destinations speak HTTP/2 (HttpVersion "2"); "1.1" leaves the caller's choice alone.
+            (request.Version, request.VersionPolicy) = (destination.HttpVersion, destination.HttpVersionPolicy);
+        }
+
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var timer = time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), attempt, attempts.Cluster.Options.AttemptTimeout, Timeout.InfiniteTimeSpan);
+        HttpResponseMessage response;
+        try
+        {
+            response = await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
+        {
+            // The loop tells the caller's cancellation and the deadline apart from the attempt's own timeout.
+            var error = ex is OperationCanceledException && !cancellationToken.IsCancellationRequested ? AttemptError.RequestTimedOut : AttemptError.Request;
+            return new AttemptEnd(error, ex, NothingSent: TransportErrors.NothingSent(ex));
+        }
+
+        if (attempts.OnResponse((int)response.StatusCode) == ResponseVerdict.Retry)
+        {
+            response.Dispose(); // a failure that is retried is never handed back
+        }
+        else
+        {
+            call.Response = response;
+        }
+
+        return AttemptEnd.Received;
+    }
+
+    void IAttemptTransport<Call>.PrepareRetry(Call call)
+    {
+    }
+
+    private static Exception Failure(ClusterState cluster, FailoverResult result)
+    {
+        if (result.Error is AttemptError.RequestTimedOut or AttemptError.DeadlinePassed && result.Outcome != FailoverOutcome.CallerGone)
+        {
+            var after = result.Error == AttemptError.DeadlinePassed ? cluster.Options.Timeout : cluster.Options.AttemptTimeout;
+            return new TimeoutException(string.Create(CultureInfo.InvariantCulture,
+                $"The call to {cluster.Id}/{result.Destination?.Id} timed out after {after}."), result.Exception);
+        }
+
+        if (result.Exception is { } exception)
+        {
+            ExceptionDispatchInfo.Throw(exception); // the transport's own failure, with its stack
+        }
+
+        return new HttpRequestException($"The call to {cluster.Id}/{result.Destination?.Id} failed: {result.Error}.");
+    }
+
+    private static HttpResponseMessage NoDestination(ClusterState cluster, RampartClientOptions options)
     {
         var retryAfter = cluster.RetryAfter();
-        metrics?.RecordNoDestination(cluster.Id);
         if (!options.ReturnServiceUnavailable)
         {
             throw new NoDestinationAvailableException(cluster.Id, retryAfter);
@@ -124,20 +120,22 @@ internal sealed class RampartHandler(RampartClientRegistry.Client client, TimePr
         return response;
     }
 
-    /// <summary>Buffers a small body of an idempotent call so that it can be sent again; says whether the call can be replayed.</summary>
-    private static async Task<bool> PrepareContentAsync(HttpRequestMessage request, bool idempotent, int maxAttempts, long maxBuffered, CancellationToken cancellationToken)
+    /// <summary>One call through the handler: the caller's request, changed per attempt and restored at the end, and the response to hand back.</summary>
+    internal sealed class Call(HttpRequestMessage request)
     {
-        if (request.Content is null)
-        {
-            return true;
-        }
+        private readonly Version _version = request.Version;
+        private readonly HttpVersionPolicy _versionPolicy = request.VersionPolicy;
 
-        if (!idempotent || maxAttempts <= 1 || request.Content.Headers.ContentLength is not { } length || length > maxBuffered)
-        {
-            return false;
-        }
+        public HttpRequestMessage Request { get; } = request;
 
-        await request.Content.LoadIntoBufferAsync(maxBuffered, cancellationToken).ConfigureAwait(false);
-        return true;
+        public Uri Original { get; } = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
+
+        public HttpResponseMessage? Response { get; set; }
+
+        public void Restore()
+        {
+            Request.RequestUri = Original;
+            (Request.Version, Request.VersionPolicy) = (_version, _versionPolicy);
+        }
     }
 }

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Rampart;
 using Rampart.Configuration;
-using Rampart.Diagnostics;
 using Rampart.Http;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -58,7 +57,7 @@ public static class RampartHttpClientBuilderExtensions
         {
             var options = sp.GetRequiredService<IOptionsMonitor<RampartClientOptions>>().Get(name);
             var client = sp.GetRequiredService<RampartClientRegistry>().GetClient(name, options);
-            return new RampartHandler(client, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<RampartMetrics>());
+            return new RampartHandler(client, sp.GetRequiredService<TimeProvider>());
         });
     }
 

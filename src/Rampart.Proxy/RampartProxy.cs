@@ -165,21 +165,21 @@ public sealed partial class RampartProxy : IDisposable
                 var cluster = new ClusterState(id, clusterOptions, _time, _diagnostics);
                 changes?.Add($"cluster {id} added ({cluster.Destinations.Count} destination(s))");
 
-                forwarders.Add(id, new ClusterForwarder(cluster, _forwarder, _time, _forwardingLogger, Metrics, forwarded));
+                forwarders.Add(id, new ClusterForwarder(cluster, _forwarder, _forwardingLogger, forwarded));
                 continue;
             }
 
             if (OptionsComparison.Same(old.Cluster.Options, clusterOptions))
             {
                 // Nothing changed: the very same cluster and forwarder (a new one, sharing both, when only the forwarded headers did).
-                forwarders.Add(id, old.Forwarded == forwarded ? old : new ClusterForwarder(old.Cluster, _forwarder, _time, _forwardingLogger, Metrics, forwarded, old.Client));
+                forwarders.Add(id, old.Forwarded == forwarded ? old : new ClusterForwarder(old.Cluster, _forwarder, _forwardingLogger, forwarded, old.Client));
                 continue;
             }
 
             var reconfigured = old.Cluster.Reconfigure(clusterOptions);
             ConfigurationChanges.Cluster(old.Cluster, reconfigured, changes!);
             var client = ClusterForwarder.CanShareClient(old.Cluster.Options, clusterOptions) ? old.Client : null;
-            forwarders.Add(id, new ClusterForwarder(reconfigured, _forwarder, _time, _forwardingLogger, Metrics, forwarded, client));
+            forwarders.Add(id, new ClusterForwarder(reconfigured, _forwarder, _forwardingLogger, forwarded, client));
         }
 
         if (previous is not null)

@@ -1,48 +1,39 @@
 using System.Globalization;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using Rampart.Clusters;
-using Rampart.Diagnostics;
 using Rampart.Failover;
 using Rampart.Health;
-using Rampart.Proxy.Diagnostics;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Rampart.Proxy.Forwarding;
 
-/// <summary>Forwards a cluster's requests: picks a destination, forwards through YARP's <see cref="IHttpForwarder"/>, and fails over when that is safe.</summary>
-/// <remarks>
-/// Failover rules (DESIGN.md): a failed attempt is retried on a destination not yet tried when the
-/// response has not started towards the client; the request is idempotent, or nothing reached the
-/// destination (connection refused); attempts &lt; MaxAttempts; the retry budget allows it; the deadline
-/// has not passed; and a request body, if any, was buffered within the limit.
-/// </remarks>
-internal sealed partial class ClusterForwarder : IDisposable
+/// <summary>
+/// Forwards a cluster's requests through YARP's <see cref="IHttpForwarder"/>: the transport of the core's
+/// <see cref="AttemptLoop"/>, which decides which destination, what a result means and whether to try again.
+/// This class only moves bytes, watches the client's body and turns the loop's result into an answer.
+/// </summary>
+internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDisposable
 {
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _client;
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly ForwarderRequestConfig _exactVersionConfig; // HTTP/2 with prior knowledge (h2c)
     private readonly RampartTransformer _transformer;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly RampartMetrics? _metrics;
-    private readonly LogThrottle _failureLog;
 
     // client: shared with the forwarder this one replaces (a reload that kept the attempt timeout); a new one when null.
-    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, TimeProvider time, ILogger logger, RampartMetrics? metrics, ForwardedHeaders forwarded, HttpMessageInvoker? client = null)
+    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, ILogger logger, ForwardedHeaders forwarded, HttpMessageInvoker? client = null)
     {
         Forwarded = forwarded;
-        _metrics = metrics;
         Cluster = cluster;
         _forwarder = forwarder;
-        _time = time;
         _logger = logger;
-        _failureLog = new LogThrottle(time);
-        _transformer = new RampartTransformer(cluster, forwarded);
+        _transformer = new RampartTransformer(forwarded);
         var options = cluster.Options;
         _client = client ?? new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -79,7 +70,6 @@ internal sealed partial class ClusterForwarder : IDisposable
 
     public async Task ForwardAsync(HttpContext context)
     {
-        var options = Cluster.Options;
         var request = context.Request;
         if (ClientRequests.Refusal(context) is { } refusal)
         {
@@ -87,10 +77,10 @@ internal sealed partial class ClusterForwarder : IDisposable
             return; // the client's request is wrong: no destination hears of it
         }
 
-        var idempotent = FailoverRules.IsIdempotent(request.Method);
-        var (hasBody, replayable) = BodyPlan(request, idempotent, options.Retry.MaxAttempts, options.Retry.MaxBufferedBodyBytes);
-        // One pooled state per request, with its token source: cancelled by the client's abort or the overall deadline.
-        var attempt = ProxyAttempt.Rent(options.Timeout, _time, context.RequestAborted);
+        var bodyDetection = context.Features.Get<IHttpRequestBodyDetectionFeature>();
+        var hasBody = bodyDetection is not { CanHaveBody: false } && request.ContentLength != 0;
+        var loop = AttemptLoop.Rent(Cluster, request.Method, hasBody, request.ContentLength, context.RequestAborted);
+        var attempt = ProxyAttempt.Rent(loop);
         context.Features.Set(attempt);
         var body = request.Body;
         if (hasBody)
@@ -98,111 +88,17 @@ internal sealed partial class ClusterForwarder : IDisposable
             // Read through a watch: a failure while reading the client's body is the client's, not the destination's.
             attempt.Body.Attach(request.BodyReader);
             request.Body = attempt.Body;
-            if (replayable)
+            if (loop.BufferBody)
             {
-                request.EnableBuffering(bufferThreshold: (int)Math.Min(options.Retry.MaxBufferedBodyBytes, 64 * 1024), bufferLimit: options.Retry.MaxBufferedBodyBytes);
+                var limit = Cluster.Options.Retry.MaxBufferedBodyBytes;
+                request.EnableBuffering(bufferThreshold: (int)Math.Min(limit, 64 * 1024), bufferLimit: limit);
             }
         }
 
-        Cluster.RetryBudget.RecordRequest();
         try
         {
-            for (var number = 1; ; number++)
-            {
-                if (!Cluster.TryAcquire(ref attempt.Tried, out var lease))
-                {
-                    if (number == 1)
-                    {
-                        await RespondUnavailableAsync(context).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        context.Response.StatusCode = StatusCodes.Status502BadGateway; // the destination we meant to retry on went away
-                    }
-
-                    return;
-                }
-
-                var last = number >= options.Retry.MaxAttempts;
-                attempt.StartAttempt(mayRetryOnStatus: !last && idempotent && replayable);
-                var destination = lease.Destination;
-                var started = _time.GetTimestamp();
-                var config = destination.HttpVersionPolicy == HttpVersionPolicy.RequestVersionExact ? _exactVersionConfig : _requestConfig;
-                var error = await _forwarder.SendAsync(context, destination.AddressPrefix, _client, config, _transformer, attempt.Token).ConfigureAwait(false);
-                if (error == ForwarderError.None)
-                {
-                    destination.Report(lease, attempt.Result, attempt.Detail);
-                    _metrics?.RecordAttempt(destination, attempt.Result, _time.GetElapsedTime(started));
-                    if (attempt.Suppressed)
-                    {
-                        Log.RetryingAfterStatus(_logger, Cluster.Id, destination.Id, attempt.Detail, number);
-                        _metrics?.RecordRetry(Cluster.Id, "status");
-                        ResetForRetry(context);
-                        continue;
-                    }
-
-                    if (attempt.Refused)
-                    {
-                        ReportDestinationFailure(destination, attempt.Detail!);
-                        context.Response.Clear();
-                        context.Response.StatusCode = StatusCodes.Status502BadGateway;
-                    }
-
-                    return;
-                }
-
-                var clientAborted = context.RequestAborted.IsCancellationRequested;
-                var deadlinePassed = attempt.IsCancellationRequested && !clientAborted;
-                var kind = clientAborted ? AttemptError.RequestCanceled : deadlinePassed ? AttemptError.DeadlinePassed : (AttemptError)error;
-                var attribution = FailureAttribution.Of(kind, attempt.Body.Progress);
-                var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-                var detail = Describe(kind, attempt.Body.Error ?? exception);
-                destination.Report(lease, attribution.Result, detail);
-                _metrics?.RecordAttempt(destination, attribution.Result, _time.GetElapsedTime(started));
-                if (attribution.Cause == FailureCause.Destination)
-                {
-                    ReportDestinationFailure(destination, detail);
-                }
-                else
-                {
-                    Log.NotTheDestinations(_logger, Cluster.Id, destination.Id, detail);
-                }
-
-                if (clientAborted)
-                {
-                    return; // the client gave up: nobody to answer, and never the destination's fault
-                }
-
-                if (context.Response.HasStarted)
-                {
-                    // Part of the response already went out: abort, so a truncated body is never passed off as complete.
-                    context.Abort();
-                    return;
-                }
-
-                var safe = (idempotent && replayable) || TransportErrors.NothingSent(exception);
-                if (!attribution.MayFailOver || last || !safe || !Cluster.HasUntriedAvailable(attempt.Tried) || !Cluster.RetryBudget.TryRetry())
-                {
-                    // Kestrel's rejection of the body says which limit the client broke (400, 408, 413).
-                    var status = attribution.Cause == FailureCause.Client && attempt.Body.Error is BadHttpRequestException bad ? bad.StatusCode : attribution.Status;
-                    if (status != 0)
-                    {
-                        context.Response.StatusCode = status;
-                    }
-
-                    if (attribution.Cause == FailureCause.Client && hasBody)
-                    {
-                        // The body's framing can no longer be trusted (or is still arriving): close rather than drain it.
-                        context.Response.Headers.Connection = "close";
-                    }
-
-                    return;
-                }
-
-                Log.RetryingAfterError(_logger, Cluster.Id, destination.Id, detail, number);
-                _metrics?.RecordRetry(Cluster.Id, "error");
-                ResetForRetry(context);
-            }
+            var result = await loop.RunAsync(this, context).ConfigureAwait(false);
+            await AnswerAsync(context, result).ConfigureAwait(false);
         }
         finally
         {
@@ -216,21 +112,31 @@ internal sealed partial class ClusterForwarder : IDisposable
         }
     }
 
-    public void Dispose() => _client.Dispose();
-
-    /// <summary>Whether the request has a body, and whether it can be replayed: no body, or a small one of an idempotent request, buffered.</summary>
-    private static (bool HasBody, bool Replayable) BodyPlan(HttpRequest request, bool idempotent, int maxAttempts, long maxBuffered)
+    /// <summary>One attempt through YARP's forwarder (the loop's transport).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    async ValueTask<AttemptEnd> IAttemptTransport<HttpContext>.SendAsync(HttpContext context, AttemptLoop attempts, CancellationToken cancellationToken)
     {
-        var bodyDetection = request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>();
-        if (bodyDetection is { CanHaveBody: false } || request.ContentLength == 0)
+        var body = context.Features.Get<ProxyAttempt>()!.Body;
+        body.Restart();
+        var destination = attempts.Destination;
+        var config = destination.HttpVersionPolicy == HttpVersionPolicy.RequestVersionExact ? _exactVersionConfig : _requestConfig;
+        var error = await _forwarder.SendAsync(context, destination.AddressPrefix, _client, config, _transformer, cancellationToken).ConfigureAwait(false);
+        if (error == ForwarderError.None)
         {
-            return (false, true);
+            return AttemptEnd.Received;
         }
 
-        return (true, idempotent && maxAttempts > 1 && request.ContentLength is { } length && length <= maxBuffered);
+        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        return new AttemptEnd(
+            (AttemptError)error,
+            body.Error ?? exception,
+            body.Progress,
+            NothingSent: TransportErrors.NothingSent(exception),
+            ResponseStarted: context.Response.HasStarted,
+            CallerStatus: body.Error is BadHttpRequestException bad ? bad.StatusCode : 0); // Kestrel's rejection says which limit was broken (400, 408, 413)
     }
 
-    private static void ResetForRetry(HttpContext context)
+    void IAttemptTransport<HttpContext>.PrepareRetry(HttpContext context)
     {
         context.Response.Clear();
         context.Features.Set<IForwarderErrorFeature>(null);
@@ -240,32 +146,32 @@ internal sealed partial class ClusterForwarder : IDisposable
         }
     }
 
-    private Task RespondUnavailableAsync(HttpContext context)
+    public void Dispose() => _client.Dispose();
+
+    private Task AnswerAsync(HttpContext context, FailoverResult result)
     {
-        var retryAfter = Cluster.RetryAfter();
         var response = context.Response;
-        response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        response.Headers[HeaderNames.RetryAfter] = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        response.ContentType = "text/plain; charset=utf-8";
-        Log.NoDestination(_logger, Cluster.Id);
-        _metrics?.RecordNoDestination(Cluster.Id);
-        return response.WriteAsync($"No destination of cluster '{Cluster.Id}' is available.", context.RequestAborted);
-    }
-
-    private void ReportDestinationFailure(Destinations.DestinationState destination, string detail)
-    {
-        if (_failureLog.TryEnter(destination.Id, detail, out var suppressed))
+        switch (result.Outcome)
         {
-            Log.DestinationFailed(_logger, Cluster.Id, destination.Id, detail, suppressed);
-        }
-    }
+            case FailoverOutcome.NoDestination when result.Status == StatusCodes.Status503ServiceUnavailable:
+                response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                response.Headers[HeaderNames.RetryAfter] = Math.Ceiling(Cluster.RetryAfter().TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                response.ContentType = "text/plain; charset=utf-8";
+                return response.WriteAsync($"No destination of cluster '{Cluster.Id}' is available.", context.RequestAborted);
+            case FailoverOutcome.NoDestination or FailoverOutcome.Failed when result.Status != 0 && !response.HasStarted:
+                response.Clear();
+                response.StatusCode = result.Status;
+                if (result.CloseConnection)
+                {
+                    response.Headers.Connection = "close";
+                }
 
-    private static string Describe(AttemptError error, Exception? exception) => error switch
-    {
-        AttemptError.RequestTimedOut => "attempt timed out",
-        AttemptError.DeadlinePassed => "request deadline passed",
-        AttemptError.Request when exception is not null => TransportErrors.Describe(exception),
-        _ when exception is not null => error + ": " + TransportErrors.Describe(exception),
-        _ => error.ToString(),
-    };
+                break;
+            case FailoverOutcome.ResponseBroken:
+                context.Abort(); // part of the response went out: a truncated body is never passed off as complete
+                break;
+        }
+
+        return Task.CompletedTask;
+    }
 }

@@ -1,8 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Rampart.CircuitBreaking;
-using Rampart.Clusters;
+using Rampart.Failover;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Rampart.Proxy.Forwarding;
@@ -11,7 +10,7 @@ namespace Rampart.Proxy.Forwarding;
 /// YARP's default transforms, hop-by-hop headers kept on their hop, the forwarded headers, and the hook that keeps
 /// a failure response from the client when the request will be retried on another destination.
 /// </summary>
-internal sealed class RampartTransformer(ClusterState cluster, ForwardedHeaders forwarded) : HttpTransformer
+internal sealed class RampartTransformer(ForwardedHeaders forwarded) : HttpTransformer
 {
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
@@ -22,30 +21,13 @@ internal sealed class RampartTransformer(ClusterState cluster, ForwardedHeaders 
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
-        var attempt = httpContext.Features.Get<ProxyAttempt>();
-        if (proxyResponse is not null && attempt is not null)
+        if (proxyResponse is not null && httpContext.Features.Get<ProxyAttempt>() is { } attempt)
         {
-            var (result, detail) = cluster.FailurePolicy.ClassifyStatus((int)proxyResponse.StatusCode);
-            if (proxyResponse.StatusCode == HttpStatusCode.SwitchingProtocols && !AskedForUpgrade(httpContext))
+            // Passing on a 101 the request did not ask for would hand the client's connection to a protocol it never asked for.
+            var unexpectedUpgrade = proxyResponse.StatusCode == HttpStatusCode.SwitchingProtocols && !AskedForUpgrade(httpContext);
+            if (attempt.Loop.OnResponse((int)proxyResponse.StatusCode, unexpectedUpgrade) != ResponseVerdict.PassOn)
             {
-                // Passing it on would hand the client's connection to a protocol it never asked for.
-                (result, detail) = (CallResult.Failure, "101 Switching Protocols to a request that asked for no upgrade");
-                attempt.Refused = true;
-            }
-
-            attempt.Result = result;
-            attempt.Detail = detail;
-            if (result == CallResult.Failure && attempt.MayRetryOnStatus
-                && cluster.HasUntriedAvailable(attempt.Tried) && cluster.RetryBudget.TryRetry())
-            {
-                // A failure that will be retried is never shown to the client: copy nothing, send nothing.
-                attempt.Suppressed = true;
-                return ValueTask.FromResult(false);
-            }
-
-            if (attempt.Refused)
-            {
-                return ValueTask.FromResult(false); // the forwarder answers 502 in its place
+                return ValueTask.FromResult(false); // kept from the client: copy nothing, send nothing
             }
         }
 

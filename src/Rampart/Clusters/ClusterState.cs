@@ -34,6 +34,7 @@ public sealed class ClusterState
 
         _time = timeProvider ?? TimeProvider.System;
         _diagnostics = diagnostics ?? ClusterDiagnostics.None;
+        FailureLog = new LogThrottle(_time);
         Id = id;
         Options = options;
         LoadBalancingPolicies.TryCreate(options.LoadBalancing, out var policy);
@@ -51,6 +52,7 @@ public sealed class ClusterState
     {
         _time = previous._time;
         _diagnostics = previous._diagnostics;
+        FailureLog = previous.FailureLog;
         Id = previous.Id;
         Options = options;
         LoadBalancingPolicies.TryCreate(options.LoadBalancing, out var policy);
@@ -101,6 +103,15 @@ public sealed class ClusterState
 
     /// <summary>What counts as a destination's failure.</summary>
     public FailurePolicy FailurePolicy { get; }
+
+    /// <summary>The clock.</summary>
+    internal TimeProvider Time => _time;
+
+    /// <summary>Where the cluster's transitions, probes and attempts are reported.</summary>
+    internal ClusterDiagnostics Diagnostics => _diagnostics;
+
+    /// <summary>Holds back repeats of a destination's failure line (kept across reloads).</summary>
+    internal LogThrottle FailureLog { get; }
 
     /// <summary>The HTTP version requests and probes use towards the destinations (<see cref="ClusterOptions.HttpVersion"/>).</summary>
     public Version HttpVersion { get; }

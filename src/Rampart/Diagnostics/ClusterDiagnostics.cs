@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Rampart.Clusters;
 using Rampart.Destinations;
 using Rampart.Health;
 
@@ -8,7 +9,8 @@ namespace Rampart.Diagnostics;
 /// <summary>
 /// What every cluster reports, wherever it was created (a proxy, an HttpClient handler, a library user's own code):
 /// each destination transition as one log line (events 1001/1002) and in <c>rampart.transitions</c>, and each probe in
-/// <c>rampart.probe.duration</c>.
+/// <c>rampart.probe.duration</c>; and what the attempt loop does with its requests (events 3001–3005, category
+/// <c>Rampart.Failover</c>; <c>rampart.attempts</c>, <c>rampart.retries</c>, <c>rampart.no_destination</c>).
 /// </summary>
 public sealed class ClusterDiagnostics
 {
@@ -22,7 +24,23 @@ public sealed class ClusterDiagnostics
     public ClusterDiagnostics(ILoggerFactory? loggerFactory, RampartMetrics? metrics)
     {
         _logger = loggerFactory?.CreateLogger("Rampart.Destinations") ?? NullLogger.Instance;
+        FailoverLogger = loggerFactory?.CreateLogger("Rampart.Failover") ?? NullLogger.Instance;
         _metrics = metrics;
+    }
+
+    /// <summary>The attempt loop's logger.</summary>
+    internal ILogger FailoverLogger { get; }
+
+    /// <summary>The instruments, when metrics are on.</summary>
+    internal RampartMetrics? Metrics => _metrics;
+
+    /// <summary>Logs a destination's failure as one warning line, at most one per destination and kind every 10 s (event 3004).</summary>
+    internal void DestinationFailed(ClusterState cluster, DestinationState destination, string detail)
+    {
+        if (cluster.FailureLog.TryEnter(destination.Id, detail, out var suppressed))
+        {
+            FailoverLog.DestinationFailed(FailoverLogger, cluster.Id, destination.Id, detail, suppressed);
+        }
     }
 
     /// <summary>Logs and counts every transition of <paramref name="destination"/> from now on.</summary>

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
-using Rampart.Proxy.Diagnostics;
+using Rampart.Diagnostics;
 
-namespace Rampart.Proxy.Tests.Forwarding;
+namespace Rampart.Tests.Diagnostics;
 
 public sealed class LogThrottleTests
 {

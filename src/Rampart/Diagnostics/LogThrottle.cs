@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Rampart.Proxy.Diagnostics;
+namespace Rampart.Diagnostics;
 
 /// <summary>
 /// Lets the same log line through at most once per interval, and counts what it held back, so that no

@@ -1,0 +1,252 @@
+using System.Runtime.CompilerServices;
+using Rampart.CircuitBreaking;
+using Rampart.Clusters;
+using Rampart.Destinations;
+using Rampart.Diagnostics;
+using Rampart.Health;
+using Rampart.LoadBalancing;
+
+namespace Rampart.Failover;
+
+/// <summary>
+/// Runs one request's attempts: acquires a destination, sends through a transport, classifies the outcome with
+/// <see cref="FailureAttribution"/>, reports it with the lease's generation, decides whether and where to try again,
+/// and says what the caller should answer. The proxy's forwarders and the HttpClient handler are thin adapters around it.
+/// </summary>
+/// <remarks>
+/// <para>Failover rules: a failed attempt is tried again on a destination not yet tried when the failure allows it (it is the
+/// destination's, and the deadline has not passed), nothing of the response has reached the caller, the request is idempotent
+/// with a replayable body or nothing of it reached the destination, attempts &lt; <c>Retry:MaxAttempts</c>, and the retry
+/// budget allows it. A failure status is kept from the caller and retried under the same rules.</para>
+/// <para>Pooled: <see cref="Rent"/> one per request and <see cref="Return"/> it when the request is over, so that the state, its
+/// deadline's token source and timer are not allocated per request. Not thread-safe: one request's attempts run one at a time.</para>
+/// </remarks>
+#pragma warning disable CA1001 // pooled for the process's lifetime: its token source is reset or replaced, never leaked per request
+public sealed class AttemptLoop
+#pragma warning restore CA1001
+{
+    /// <summary>The reason of the failure given to a 101 answer to a request that asked for no upgrade.</summary>
+    internal const string UnexpectedUpgradeDetail = "101 Switching Protocols to a request that asked for no upgrade";
+
+    private static readonly ObjectPool<AttemptLoop> Pool = new(Environment.ProcessorCount * 64);
+
+    private CancellationTokenSource _cancel = new();
+    private CancellationTokenRegistration _callerAbort;
+    private CancellationToken _caller;
+    private ITimer? _timer;
+    private ClusterState _cluster = null!;
+    private TriedDestinations _tried;
+    private bool _idempotent;
+    private bool _hasBody;
+    private bool _replayable;
+    private bool _last;
+    private CallResult _result;
+    private string? _detail;
+    private ResponseVerdict _verdict;
+
+    private AttemptLoop()
+    {
+    }
+
+    /// <summary>The cluster the request goes to.</summary>
+    public ClusterState Cluster => _cluster;
+
+    /// <summary>The destination of the current attempt.</summary>
+    public DestinationState Destination { get; private set; } = null!;
+
+    /// <summary>The current attempt's number, from 1.</summary>
+    public int Number { get; private set; }
+
+    /// <summary>Whether the request's body must be buffered by the transport so that it can be sent again.</summary>
+    public bool BufferBody => _hasBody && _replayable;
+
+    /// <summary>Cancelled when the caller goes away or the request's deadline (<c>Timeout</c>) passes.</summary>
+    public CancellationToken Token => _cancel.Token;
+
+    /// <summary>Rents the state of a new request to <paramref name="cluster"/>; its deadline starts now.</summary>
+    /// <param name="cluster">The cluster.</param>
+    /// <param name="method">The request's method: only idempotent ones are sent twice.</param>
+    /// <param name="hasBody">Whether the request has a body.</param>
+    /// <param name="contentLength">The body's declared length, when known: a body is replayable only when it is short enough to buffer.</param>
+    /// <param name="callerAborted">Cancelled when the caller goes away.</param>
+    public static AttemptLoop Rent(ClusterState cluster, string method, bool hasBody, long? contentLength, CancellationToken callerAborted)
+    {
+        ArgumentNullException.ThrowIfNull(cluster);
+        var loop = Pool.TryTake() ?? new AttemptLoop();
+        var retry = cluster.Options.Retry;
+        loop._cluster = cluster;
+        loop._idempotent = FailoverRules.IsIdempotent(method);
+        loop._hasBody = hasBody;
+        loop._replayable = !hasBody || FailoverRules.MayReplayBody(loop._idempotent, contentLength, retry);
+        loop._caller = callerAborted;
+        loop._callerAbort = callerAborted.UnsafeRegister(Cancel, loop._cancel);
+        var time = cluster.Time;
+        if (time == TimeProvider.System)
+        {
+            loop._cancel.CancelAfter(cluster.Options.Timeout); // the source's own timer, reset and kept by TryReset
+        }
+        else
+        {
+            loop._timer = time.CreateTimer(Cancel, loop._cancel, cluster.Options.Timeout, Timeout.InfiniteTimeSpan);
+        }
+
+        return loop;
+    }
+
+    /// <summary>
+    /// Classifies a response's head and says what the transport does with it: pass it on, or keep it from the caller
+    /// because the request will be tried elsewhere (a failure status under the failover rules) or must not get it.
+    /// </summary>
+    /// <param name="status">The response's status code.</param>
+    /// <param name="unexpectedUpgrade">Whether it is a 101 to a request that asked for no upgrade: the destination's failure, never passed on.</param>
+    public ResponseVerdict OnResponse(int status, bool unexpectedUpgrade = false)
+    {
+        (_result, _detail) = unexpectedUpgrade ? (CallResult.Failure, UnexpectedUpgradeDetail) : _cluster.FailurePolicy.ClassifyStatus(status);
+        if (_result == CallResult.Failure && !_last && _idempotent && _replayable
+            && _cluster.HasUntriedAvailable(_tried) && _cluster.RetryBudget.TryRetry())
+        {
+            return _verdict = ResponseVerdict.Retry; // a failure that will be retried is never shown to the caller
+        }
+
+        return _verdict = unexpectedUpgrade ? ResponseVerdict.Refuse : ResponseVerdict.PassOn;
+    }
+
+    /// <summary>Runs the request's attempts through <paramref name="transport"/> until one answers or no further attempt is allowed.</summary>
+    /// <typeparam name="TRequest">What the transport sends.</typeparam>
+    /// <param name="transport">The transport.</param>
+    /// <param name="request">The request.</param>
+    /// <returns>What the caller should answer.</returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<FailoverResult> RunAsync<TRequest>(IAttemptTransport<TRequest> transport, TRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        var cluster = _cluster;
+        var diagnostics = cluster.Diagnostics;
+        var metrics = diagnostics.Metrics;
+        var maxAttempts = cluster.Options.Retry.MaxAttempts;
+        cluster.RetryBudget.RecordRequest();
+        for (var number = 1; ; number++)
+        {
+            if (!cluster.TryAcquire(ref _tried, out var lease))
+            {
+                if (number == 1)
+                {
+                    FailoverLog.NoDestination(diagnostics.FailoverLogger, cluster.Id);
+                    metrics?.RecordNoDestination(cluster.Id);
+                    return new FailoverResult(FailoverOutcome.NoDestination, 503, FailureCause.Proxy, AttemptError.NoAvailableDestinations, null, null, 0, false);
+                }
+
+                // The destination the retry was meant for went away meanwhile.
+                return new FailoverResult(FailoverOutcome.NoDestination, 502, FailureCause.Proxy, AttemptError.NoAvailableDestinations, null, Destination, number - 1, false);
+            }
+
+            var destination = lease.Destination;
+            Destination = destination;
+            Number = number;
+            _last = number >= maxAttempts;
+            (_result, _detail, _verdict) = (CallResult.Success, null, ResponseVerdict.PassOn);
+            var started = cluster.Time.GetTimestamp();
+            AttemptEnd end;
+            try
+            {
+                end = await transport.SendAsync(request, this, _cancel.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                destination.Report(lease, CallResult.Ignored); // a transport that throws is a bug, not evidence: release the lease
+                throw;
+            }
+
+            var elapsed = cluster.Time.GetElapsedTime(started);
+            if (end.Error == AttemptError.None)
+            {
+                destination.Report(lease, _result, _detail);
+                metrics?.RecordAttempt(destination, _result, elapsed);
+                if (_verdict == ResponseVerdict.Retry)
+                {
+                    FailoverLog.RetryingAfterStatus(diagnostics.FailoverLogger, cluster.Id, destination.Id, _detail, number);
+                    metrics?.RecordRetry(cluster.Id, "status");
+                    transport.PrepareRetry(request);
+                    continue;
+                }
+
+                if (_verdict == ResponseVerdict.Refuse)
+                {
+                    diagnostics.DestinationFailed(cluster, destination, _detail!);
+                    return new FailoverResult(FailoverOutcome.Failed, 502, FailureCause.Destination, AttemptError.UnexpectedUpgrade, null, destination, number, false);
+                }
+
+                return new FailoverResult(FailoverOutcome.Answered, 0, FailureCause.None, AttemptError.None, null, destination, number, false);
+            }
+
+            var callerGone = _caller.IsCancellationRequested;
+            var error = callerGone ? AttemptError.RequestCanceled : _cancel.IsCancellationRequested ? AttemptError.DeadlinePassed : end.Error;
+            var attribution = FailureAttribution.Of(error, end.Body);
+            var detail = Describe(error, end.Exception);
+            destination.Report(lease, attribution.Result, detail);
+            metrics?.RecordAttempt(destination, attribution.Result, elapsed);
+            if (attribution.Cause == FailureCause.Destination)
+            {
+                diagnostics.DestinationFailed(cluster, destination, detail);
+            }
+            else
+            {
+                FailoverLog.NotTheDestinations(diagnostics.FailoverLogger, cluster.Id, destination.Id, detail);
+            }
+
+            if (callerGone)
+            {
+                return new FailoverResult(FailoverOutcome.CallerGone, 0, attribution.Cause, error, end.Exception, destination, number, false);
+            }
+
+            if (end.ResponseStarted)
+            {
+                return new FailoverResult(FailoverOutcome.ResponseBroken, 0, attribution.Cause, error, end.Exception, destination, number, false);
+            }
+
+            var safe = (_idempotent && _replayable) || end.NothingSent;
+            if (!attribution.MayFailOver || _last || !safe || !cluster.HasUntriedAvailable(_tried) || !cluster.RetryBudget.TryRetry())
+            {
+                var byCaller = attribution.Cause == FailureCause.Client;
+                var status = byCaller && end.CallerStatus != 0 ? end.CallerStatus : attribution.Status;
+                // After the caller's own body failed, its framing can no longer be trusted (or it is still arriving): close, do not drain.
+                return new FailoverResult(FailoverOutcome.Failed, status, attribution.Cause, error, end.Exception, destination, number, byCaller && _hasBody);
+            }
+
+            FailoverLog.RetryingAfterError(diagnostics.FailoverLogger, cluster.Id, destination.Id, detail, number);
+            metrics?.RecordRetry(cluster.Id, "error");
+            transport.PrepareRetry(request);
+        }
+    }
+
+    /// <summary>Gives the state back once nothing uses it any more (the transport has returned).</summary>
+    public void Return()
+    {
+        _callerAbort.Dispose(); // waits for a running callback: none comes after
+        _timer?.Dispose();
+        _timer = null;
+        if (!_cancel.TryReset())
+        {
+            _cancel.Dispose(); // cancelled (an abort or the deadline): a fresh one for the next request
+            _cancel = new CancellationTokenSource();
+        }
+
+        _tried = default;
+        _cluster = null!;
+        Destination = null!;
+        _caller = default;
+        (_result, _detail, _verdict, Number) = (CallResult.Success, null, ResponseVerdict.PassOn, 0);
+        Pool.Return(this);
+    }
+
+    private static void Cancel(object? source) => ((CancellationTokenSource)source!).Cancel();
+
+    private static string Describe(AttemptError error, Exception? exception) => error switch
+    {
+        AttemptError.RequestTimedOut => "attempt timed out",
+        AttemptError.DeadlinePassed => "request deadline passed",
+        AttemptError.Request when exception is not null => TransportErrors.Describe(exception),
+        _ when exception is not null => error + ": " + TransportErrors.Describe(exception),
+        _ => error.ToString(),
+    };
+}

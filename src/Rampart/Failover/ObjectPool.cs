@@ -1,0 +1,43 @@
+namespace Rampart.Failover;
+
+/// <summary>A small lock-free pool: what a request rents is not allocated per request. Full: returned items are dropped.</summary>
+internal sealed class ObjectPool<T>(int size)
+    where T : class
+{
+    private readonly T?[] _items = new T?[size];
+    private T? _first;
+
+    public T? TryTake()
+    {
+        var item = _first;
+        if (item is not null && Interlocked.CompareExchange(ref _first, null, item) == item)
+        {
+            return item;
+        }
+
+        var items = _items;
+        for (var i = 0; i < items.Length; i++)
+        {
+            item = items[i];
+            if (item is not null && Interlocked.CompareExchange(ref items[i], null, item) == item)
+            {
+                return item;
+            }
+        }
+
+        return null;
+    }
+
+    public void Return(T item)
+    {
+        if (_first is null && Interlocked.CompareExchange(ref _first, item, null) is null)
+        {
+            return;
+        }
+
+        var items = _items;
+        for (var i = 0; i < items.Length && Interlocked.CompareExchange(ref items[i], item, null) is not null; i++)
+        {
+        }
+    }
+}
