@@ -57,4 +57,36 @@ public sealed class DiagnosticsTests
         Assert.Contains("rampart.transitions", measured);
         Assert.Contains("rampart.probe.duration", measured);
     }
+
+    [Fact]
+    public async Task HttpClientOnly_FailedAttempts_LoggedAsByTheProxy_OneLinePerDestinationAndKind()
+    {
+        await using var reset = await TestBackend.StartAsync("b0", BackendMode.Reset);
+        await using var fine = await TestBackend.StartAsync("b1");
+        var logs = new LogCapture();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        logs.AddTo(builder.Logging);
+        builder.Services.AddHttpClient("catalog", c => c.BaseAddress = new Uri("http://catalog")).AddRampart(o =>
+        {
+            o.Cluster.Destinations["b0"] = new() { Address = reset.Address.ToString() };
+            o.Cluster.Destinations["b1"] = new() { Address = fine.Address.ToString() };
+            o.Cluster.HealthCheck.Passive.Enabled = false; // b0 keeps being picked: its failures must not multiply the warning
+            o.Cluster.CircuitBreaker.ConsecutiveFailures = 1000;
+        });
+        using var host = builder.Build();
+        using var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal("ok from b1", await client.GetStringAsync($"/{i}")); // every failure on b0 fails over to b1
+        }
+
+        var entries = logs.Entries.ToArray();
+        var warning = Assert.Single(entries, e => e.EventId.Id == 3004);
+        Assert.Equal("Rampart.Failover", warning.Category);
+        Assert.Contains("catalog: b0 failed: connection", warning.Message, StringComparison.Ordinal);
+        Assert.Null(warning.Exception); // one line, no stack trace
+        Assert.Equal(6, entries.Count(e => e.EventId.Id == 3002)); // each call picks twice: round robin starts every call at b0
+    }
 }
