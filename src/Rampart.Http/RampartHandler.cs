@@ -50,11 +50,11 @@ internal sealed class RampartHandler(RampartClientRegistry.Client client, TimePr
     {
         var request = call.Request;
         var destination = attempts.Destination;
-        request.RequestUri = new Uri(destination.AddressPrefix + call.Original.PathAndQuery);
-        if (destination.HttpVersion.Major >= 2)
+        request.RequestUri = new Uri(destination.Endpoint.AddressPrefix + call.Original.PathAndQuery);
+        if (destination.Endpoint.HttpVersion.Major >= 2)
         {
             // The cluster says its destinations speak HTTP/2 (HttpVersion "2"); "1.1" leaves the caller's choice alone.
-            (request.Version, request.VersionPolicy) = (destination.HttpVersion, destination.HttpVersionPolicy);
+            (request.Version, request.VersionPolicy) = (destination.Endpoint.HttpVersion, destination.Endpoint.HttpVersionPolicy);
         }
 
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -199,7 +199,7 @@ internal sealed class DemoRun : IAsyncDisposable
         foreach (var outcome in Outcomes.Where(o => o.Step.Fault != DemoFault.None))
         {
             var detected = _transitions.FirstOrDefault(t => t.At >= outcome.At && t.Destination.Id == outcome.Step.Backend
-                && t.Transition.To is "Unhealthy" or "Ejected" or "Open");
+                && t.Transition.To.IsOut);
             if (detected.Transition is not null)
             {
                 outcome.ResolvedAt = detected.At;

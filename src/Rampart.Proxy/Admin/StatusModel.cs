@@ -78,7 +78,7 @@ public sealed record DestinationStatus(
                 probe is { } p ? new ProbeStatus(p.Result.Passed, p.Result.Detail, p.Result.Duration.TotalMilliseconds, p.At) : null),
             new PassiveStatus(d.PassiveHealth.ToString(), d.Ejections, d.EjectedUntil, d.RefusedEjections),
             new CircuitStatus(state.ToString(), d.Breaker.Generation, d.Breaker.GetRetryAfter()?.TotalSeconds),
-            [.. d.GetTransitions().Select(t => new TransitionStatus(t.At, t.Signal.ToString(), t.From, t.To, t.Reason, t.Generation))]);
+            [.. d.GetTransitions().Select(t => new TransitionStatus(t.At, t.Signal.ToString(), t.From.ToString(), t.To.ToString(), t.Reason, t.Generation))]);
     }
 }
 

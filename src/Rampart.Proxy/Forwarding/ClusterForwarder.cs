@@ -119,8 +119,8 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         var body = context.Features.Get<ProxyAttempt>()!.Body;
         body.Restart();
         var destination = attempts.Destination;
-        var config = destination.HttpVersionPolicy == HttpVersionPolicy.RequestVersionExact ? _exactVersionConfig : _requestConfig;
-        var error = await _forwarder.SendAsync(context, destination.AddressPrefix, _client, config, _transformer, cancellationToken).ConfigureAwait(false);
+        var config = destination.Endpoint.HttpVersionPolicy == HttpVersionPolicy.RequestVersionExact ? _exactVersionConfig : _requestConfig;
+        var error = await _forwarder.SendAsync(context, destination.Endpoint.AddressPrefix, _client, config, _transformer, cancellationToken).ConfigureAwait(false);
         if (error == ForwarderError.None)
         {
             return AttemptEnd.Received;

@@ -189,10 +189,7 @@ public sealed class ClusterState
     private DestinationState NewDestination(string id, DestinationOptions options, DestinationState? previous)
     {
         var destination = new DestinationState(
-            Id, id, new Uri(options.Address), Options.HealthCheck, _breaker, EjectionBudget, _time, Options.SlowStartWindow)
-        {
-            HttpVersion = HttpVersion,
-        };
+            Id, id, new DestinationEndpoint(new Uri(options.Address), HttpVersion), Options.HealthCheck, _breaker, EjectionBudget, _time, Options.SlowStartWindow);
         if (previous is not null)
         {
             destination.InheritFrom(previous);

@@ -25,18 +25,13 @@ public sealed partial class DestinationState
                     _budget.TakeInherited();
                 }
 
-                _draining = previous._draining;
-                _journal.Clear();
-                foreach (var transition in previous._journal)
-                {
-                    _journal.Enqueue(transition);
-                }
+                _admin = previous._admin;
+                _journal.CopyFrom(previous._journal);
 
                 Volatile.Write(ref _requests, previous.Requests);
                 Volatile.Write(ref _failures, previous.Failures);
                 Volatile.Write(ref _refusedEjections, previous.RefusedEjections);
-                Volatile.Write(ref _slowStartCredit, Volatile.Read(ref previous._slowStartCredit));
-                Volatile.Write(ref _slowStartSince, _slowStartTicks > 0 ? Volatile.Read(ref previous._slowStartSince) : 0);
+                SlowStart.InheritFrom(previous.SlowStart);
                 Volatile.Write(ref _exclusions, ExclusionsNow_NeedsLock());
                 Volatile.Write(ref _generation, previous._generation + 1);
             }

@@ -7,9 +7,8 @@ namespace Rampart.Destinations;
 // Probes, ejections and breaker changes: every change goes through Record_NeedsLock, and is published after the lock.
 public sealed partial class DestinationState
 {
-    private const int JournalCapacity = 32;
-    private readonly Queue<DestinationTransition> _journal = new(JournalCapacity);
-    private bool _draining; // guarded by _lock
+    private readonly TransitionJournal _journal = new();
+    private AdminState _admin; // guarded by _lock
     private int _passesSinceFailure; // guarded by _lock: probes passed in a row since the last failure that took the destination out
 
     /// <summary>What active probes say.</summary>
@@ -102,7 +101,7 @@ public sealed partial class DestinationState
     {
         lock (_lock)
         {
-            return [.. _journal];
+            return _journal.ToArray();
         }
     }
 
@@ -124,7 +123,7 @@ public sealed partial class DestinationState
             var from = _active.State;
             if (_active.Record(result, _time.GetUtcNow()) is var (to, reason))
             {
-                transition = Record_NeedsLock(HealthSignal.Active, from.ToString(), to.ToString(), reason);
+                transition = Record_NeedsLock(SignalState.Of(from), SignalState.Of(to), reason);
             }
 
             _passesSinceFailure = result.Passed ? Math.Min(_passesSinceFailure + 1, 1_000_000) : 0;
@@ -138,7 +137,7 @@ public sealed partial class DestinationState
                 {
                     _passive.EndEjection_NeedsLock();
                     ReleaseEjection_NeedsLock();
-                    unejected = Record_NeedsLock(HealthSignal.Passive, nameof(PassiveHealthState.Ejected), nameof(PassiveHealthState.Probation), recovered + ": on probation");
+                    unejected = Record_NeedsLock(SignalState.Of(PassiveHealthState.Ejected), SignalState.Of(PassiveHealthState.Probation), recovered + ": on probation");
                 }
 
                 endBreak = Breaker.StoredState == CircuitState.Open ? recovered + ": trial calls" : null;
@@ -181,10 +180,10 @@ public sealed partial class DestinationState
         DestinationTransition? transition = null;
         lock (_lock)
         {
-            if (!_draining)
+            if (_admin != AdminState.Draining)
             {
-                _draining = true;
-                transition = Record_NeedsLock(HealthSignal.Admin, "Serving", "Draining", reason);
+                _admin = AdminState.Draining;
+                transition = Record_NeedsLock(SignalState.Of(AdminState.Serving), SignalState.Of(AdminState.Draining), reason);
             }
         }
 
@@ -198,10 +197,10 @@ public sealed partial class DestinationState
         DestinationTransition? transition = null, undrained = null;
         lock (_lock)
         {
-            if (_draining)
+            if (_admin == AdminState.Draining)
             {
-                _draining = false;
-                undrained = Record_NeedsLock(HealthSignal.Admin, "Draining", "Serving", reason);
+                _admin = AdminState.Serving;
+                undrained = Record_NeedsLock(SignalState.Of(AdminState.Draining), SignalState.Of(AdminState.Serving), reason);
             }
 
             var from = _passive.State;
@@ -213,7 +212,7 @@ public sealed partial class DestinationState
             _passive.Reset_NeedsLock(); // every count, even when healthy: a reset destination starts with a clean slate
             if (from != PassiveHealthState.Healthy)
             {
-                transition = Record_NeedsLock(HealthSignal.Passive, from.ToString(), nameof(PassiveHealthState.Healthy), reason);
+                transition = Record_NeedsLock(SignalState.Of(from), SignalState.Of(PassiveHealthState.Healthy), reason);
             }
         }
 
@@ -243,7 +242,7 @@ public sealed partial class DestinationState
 
             var duration = _passive.Eject_NeedsLock();
             _passesSinceFailure = 0;
-            transition = Record_NeedsLock(HealthSignal.Passive, from.ToString(), nameof(PassiveHealthState.Ejected),
+            transition = Record_NeedsLock(SignalState.Of(from), SignalState.Of(PassiveHealthState.Ejected),
                 string.Create(CultureInfo.InvariantCulture, $"ejected for {duration} ({Ordinal(_passive.Ejections)} ejection): {why}{Shadow(_health.Passive.Enforce)}"));
         }
 
@@ -265,8 +264,8 @@ public sealed partial class DestinationState
             {
                 _passive.EndEjection_NeedsLock();
                 ReleaseEjection_NeedsLock();
-                transition = Record_NeedsLock(HealthSignal.Passive, nameof(PassiveHealthState.Ejected),
-                    nameof(PassiveHealthState.Probation), "ejection time over: on probation");
+                transition = Record_NeedsLock(SignalState.Of(PassiveHealthState.Ejected),
+                    SignalState.Of(PassiveHealthState.Probation), "ejection time over: on probation");
             }
         }
 
@@ -281,7 +280,7 @@ public sealed partial class DestinationState
         {
             if (_passive.RecordProbationSuccess_NeedsLock() is { } reason)
             {
-                transition = Record_NeedsLock(HealthSignal.Passive, nameof(PassiveHealthState.Probation), nameof(PassiveHealthState.Healthy), reason);
+                transition = Record_NeedsLock(SignalState.Of(PassiveHealthState.Probation), SignalState.Of(PassiveHealthState.Healthy), reason);
             }
         }
 
@@ -298,41 +297,28 @@ public sealed partial class DestinationState
                 _passesSinceFailure = 0;
             }
 
-            transition = Record_NeedsLock(HealthSignal.Circuit, change.From.ToString(), change.To.ToString(), change.Reason + Shadow(_enforceBreaker));
+            transition = Record_NeedsLock(SignalState.Of(change.From), SignalState.Of(change.To), change.Reason + Shadow(_enforceBreaker));
         }
 
         Publish(transition);
     }
 
     /// <summary>The only place a change is recorded: bumps the generation, recomputes the exclusions, keeps the journal.</summary>
-    private DestinationTransition Record_NeedsLock(HealthSignal signal, string from, string to, string reason)
+    private DestinationTransition Record_NeedsLock(SignalState from, SignalState to, string reason)
     {
-        var transition = new DestinationTransition(_time.GetUtcNow(), signal, from, to, reason, _generation + 1);
-        var wasExcluded = _exclusions != 0 || (signal == HealthSignal.Circuit && from is "Open" or "HalfOpen" or "Isolated");
+        var transition = new DestinationTransition(_time.GetUtcNow(), from, to, reason, _generation + 1);
+        var breakerWasOut = from.Signal == HealthSignal.Circuit && !from.Is(CircuitState.Closed);
+        var wasExcluded = _exclusions != 0 || breakerWasOut;
         var exclusions = ExclusionsNow_NeedsLock();
         Volatile.Write(ref _exclusions, exclusions);
-        if (wasExcluded && exclusions == 0 && (signal != HealthSignal.Circuit || to == "Closed"))
+        if (wasExcluded && exclusions == 0 && (to.Signal != HealthSignal.Circuit || to.Is(CircuitState.Closed)))
         {
-            StartSlowStart(); // coming back: recovered, un-ejected, closed or reset
+            SlowStart.Start(); // coming back: recovered, un-ejected, closed or reset
         }
 
         Volatile.Write(ref _generation, _generation + 1);
-        if (_journal.Count == JournalCapacity)
-        {
-            _journal.Dequeue();
-        }
-
-        _journal.Enqueue(transition);
+        _journal.Add(transition);
         return transition;
-    }
-
-    private void StartSlowStart()
-    {
-        if (_slowStartTicks > 0)
-        {
-            Volatile.Write(ref _slowStartCredit, 0);
-            Volatile.Write(ref _slowStartSince, Math.Max(1, _time.GetTimestamp()));
-        }
     }
 
     private int ExclusionsNow_NeedsLock()
@@ -352,7 +338,7 @@ public sealed partial class DestinationState
             exclusions |= Ejected;
         }
 
-        if (_draining)
+        if (_admin == AdminState.Draining)
         {
             exclusions |= Draining;
         }

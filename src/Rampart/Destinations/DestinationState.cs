@@ -1,12 +1,13 @@
 using Rampart.CircuitBreaking;
-using Rampart.Clusters;
 using Rampart.Health;
 
 namespace Rampart.Destinations;
 
 /// <summary>
-/// Everything known about one destination: active health, passive health, its circuit breaker, a
-/// generation number, traffic counters and a journal of recent transitions.
+/// The state machine that decides whether one destination takes requests: active health, passive health, its
+/// circuit breaker and an operator's drain, with a generation number and traffic counters. Where it is
+/// (<see cref="DestinationEndpoint"/>), its ramp after coming back (<see cref="Destinations.SlowStart"/>) and its
+/// journal (<see cref="TransitionJournal"/>) are types of their own.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -31,14 +32,10 @@ public sealed partial class DestinationState
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
     private readonly HealthCheckOptions _health;
-    private readonly Version _httpVersion = System.Net.HttpVersion.Version11;
     private readonly ActiveHealthPolicy _active;
     private readonly PassiveHealthPolicy _passive;
     private readonly EjectionBudget _budget;
     private readonly bool _enforceBreaker;
-    private readonly long _slowStartTicks;
-    private long _slowStartSince;   // timestamp the current ramp began; 0 when not ramping
-    private long _slowStartCredit;  // thousandths of a pick earned while ramping
     private long _generation = 1;
     private int _exclusions;
     private int _inFlight;
@@ -65,7 +62,7 @@ public sealed partial class DestinationState
         EjectionBudget ejectionBudget,
         TimeProvider? timeProvider = null,
         TimeSpan slowStartWindow = default)
-        : this(clusterId, id, address, CheckedHealth(health), CircuitBreaker.Checked(circuitBreaker), ejectionBudget, timeProvider, slowStartWindow)
+        : this(clusterId, id, new DestinationEndpoint(address), CheckedHealth(health), CircuitBreaker.Checked(circuitBreaker), ejectionBudget, timeProvider, slowStartWindow)
     {
     }
 
@@ -73,7 +70,7 @@ public sealed partial class DestinationState
     internal DestinationState(
         string clusterId,
         string id,
-        Uri address,
+        DestinationEndpoint endpoint,
         HealthCheckOptions health,
         CircuitBreaker.FrozenOptions circuitBreaker,
         EjectionBudget ejectionBudget,
@@ -82,12 +79,11 @@ public sealed partial class DestinationState
     {
         ArgumentException.ThrowIfNullOrEmpty(clusterId);
         ArgumentException.ThrowIfNullOrEmpty(id);
-        ArgumentNullException.ThrowIfNull(address);
+        ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(ejectionBudget);
         ClusterId = clusterId;
         Id = id;
-        Address = address;
-        AddressPrefix = address.GetLeftPart(UriPartial.Authority) + address.AbsolutePath.TrimEnd('/');
+        Endpoint = endpoint;
         _health = health;
         _budget = ejectionBudget;
         _time = timeProvider ?? TimeProvider.System;
@@ -98,8 +94,8 @@ public sealed partial class DestinationState
         Breaker.StateChanged += OnBreakerChanged;
         _exclusions = ExclusionsNow_NeedsLock();
         _budget.AddDestination();
-        _slowStartTicks = TimestampMath.ToTimestampTicks(slowStartWindow, _time.TimestampFrequency);
-        StartSlowStart(); // newly added: ramps up too
+        SlowStart = new SlowStart(slowStartWindow, _time);
+        SlowStart.Start(); // newly added: ramps up too
     }
 
     private static HealthCheckOptions CheckedHealth(HealthCheckOptions health)
@@ -120,25 +116,10 @@ public sealed partial class DestinationState
     public string Id { get; }
 
     /// <summary>The destination's base address.</summary>
-    public Uri Address { get; }
+    public Uri Address => Endpoint.Address;
 
-    /// <summary>The address without a trailing slash, ready to have a request path appended.</summary>
-    public string AddressPrefix { get; }
-
-    /// <summary>The HTTP version requests and HTTP probes use towards this destination (the cluster's <c>HttpVersion</c>). Default 1.1.</summary>
-    public Version HttpVersion
-    {
-        get => _httpVersion;
-        init
-        {
-            ArgumentNullException.ThrowIfNull(value);
-            _httpVersion = value;
-            HttpVersionPolicy = HttpVersions.PolicyFor(value, Address);
-        }
-    }
-
-    /// <summary>How <see cref="HttpVersion"/> is asked for: exactly for HTTP/2 to an <c>http://</c> address (prior knowledge), else that version or lower.</summary>
-    public HttpVersionPolicy HttpVersionPolicy { get; private init; } = HttpVersionPolicy.RequestVersionOrLower;
+    /// <summary>Where and how requests and probes reach the destination.</summary>
+    public DestinationEndpoint Endpoint { get; }
 
     /// <summary>The destination's circuit breaker.</summary>
     public CircuitBreaker Breaker { get; }
@@ -168,46 +149,11 @@ public sealed partial class DestinationState
     /// <summary>Whether an operator is draining this destination: no new requests; those in flight finish.</summary>
     public bool IsDraining => (Volatile.Read(ref _exclusions) & Draining) != 0;
 
-    /// <summary>The share of a full pick this destination takes now: below 1 while it ramps up after coming back (slow start).</summary>
-    public double SlowStartWeight
-    {
-        get
-        {
-            var since = Volatile.Read(ref _slowStartSince);
-            if (since == 0)
-            {
-                return 1;
-            }
+    /// <summary>What an operator has said: serving, or draining.</summary>
+    public AdminState AdminState => IsDraining ? AdminState.Draining : AdminState.Serving;
 
-            var elapsed = _time.GetTimestamp() - since;
-            if (elapsed >= _slowStartTicks)
-            {
-                Volatile.Write(ref _slowStartSince, 0); // the ramp is over: back to the clock-free path
-                return 1;
-            }
-
-            return (double)elapsed / _slowStartTicks;
-        }
-    }
-
-    /// <summary>Whether a pick that landed here should be taken: always, unless ramping, when picks are taken in proportion to the weight.</summary>
-    /// <remarks>Deterministic: each landing earns the weight in credit and a pick costs one credit. Lock-free; reads the clock only while ramping.</remarks>
-    public bool TakeSlowStartTurn()
-    {
-        if (Volatile.Read(ref _slowStartSince) == 0)
-        {
-            return true;
-        }
-
-        var credit = Interlocked.Add(ref _slowStartCredit, (long)(SlowStartWeight * 1000));
-        if (credit < 1000)
-        {
-            return false;
-        }
-
-        Interlocked.Add(ref _slowStartCredit, -1000);
-        return true;
-    }
+    /// <summary>The ramp of this destination's share of picks after it comes back.</summary>
+    public SlowStart SlowStart { get; }
 
     /// <summary>Requests admitted and not yet reported.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);

@@ -8,7 +8,7 @@ internal static partial class DestinationLog
 {
     public static void Transition(ILogger logger, DestinationState destination, DestinationTransition t)
     {
-        if (t.Signal == HealthSignal.Circuit && t.To == "Open" || t.To is "Unhealthy" or "Ejected" or "Isolated")
+        if (t.To.IsOut)
         {
             WentOut(logger, destination.ClusterId, destination.Id, t.Signal, t.From, t.To, t.Reason, t.Generation);
         }
@@ -19,8 +19,8 @@ internal static partial class DestinationLog
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Destination {ClusterId}/{DestinationId} {Signal}: {From} -> {To}: {Reason} (generation {Generation})")]
-    private static partial void WentOut(ILogger logger, string clusterId, string destinationId, HealthSignal signal, string from, string to, string reason, long generation);
+    private static partial void WentOut(ILogger logger, string clusterId, string destinationId, HealthSignal signal, SignalState from, SignalState to, string reason, long generation);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Destination {ClusterId}/{DestinationId} {Signal}: {From} -> {To}: {Reason} (generation {Generation})")]
-    private static partial void Changed(ILogger logger, string clusterId, string destinationId, HealthSignal signal, string from, string to, string reason, long generation);
+    private static partial void Changed(ILogger logger, string clusterId, string destinationId, HealthSignal signal, SignalState from, SignalState to, string reason, long generation);
 }

@@ -80,10 +80,10 @@ public sealed class RampartMetrics
             { "cluster.id", destination.ClusterId },
             { "destination.id", destination.Id },
             { "signal", transition.Signal.ToString() },
-            { "state", transition.To },
+            { "state", transition.To.ToString() },
         };
         _transitions.Add(1, tags);
-        if (transition.Signal == HealthSignal.Passive && transition.To == nameof(PassiveHealthState.Ejected))
+        if (transition.To.Is(PassiveHealthState.Ejected))
         {
             _ejections.Add(1, new KeyValuePair<string, object?>("cluster.id", destination.ClusterId), new KeyValuePair<string, object?>("destination.id", destination.Id));
         }

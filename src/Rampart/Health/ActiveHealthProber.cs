@@ -192,7 +192,7 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
                 try
                 {
                     var generation = destination.Generation;
-                    var result = await _probe.RunAsync(destination.Address, destination.HttpVersion, options, expected, token).ConfigureAwait(false);
+                    var result = await _probe.RunAsync(destination.Address, destination.Endpoint.HttpVersion, options, expected, token).ConfigureAwait(false);
                     token.ThrowIfCancellationRequested();
                     ProbeCompleted?.Invoke(destination, result);
                     var stale = !destination.ReportProbe(generation, result);

@@ -6,7 +6,7 @@ namespace Rampart.LoadBalancing;
 internal static class Scan
 {
     public static bool Eligible(ReadOnlySpan<DestinationState> destinations, in TriedDestinations tried, int index) =>
-        !tried.Contains(index) && destinations[index].IsAvailable && destinations[index].TakeSlowStartTurn();
+        !tried.Contains(index) && destinations[index].IsAvailable && destinations[index].SlowStart.TakeTurn();
 
     /// <summary>The first eligible destination from <paramref name="start"/>; if slow start turned every one down, the first available.</summary>
     public static int FirstEligible(ReadOnlySpan<DestinationState> destinations, in TriedDestinations tried, int start)
@@ -21,7 +21,7 @@ internal static class Scan
                 continue;
             }
 
-            if (destinations[index].TakeSlowStartTurn())
+            if (destinations[index].SlowStart.TakeTurn())
             {
                 return index;
             }

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
+using Rampart.Destinations;
 using Rampart.Health;
 using Rampart.Proxy.Admin;
 using Rampart.Proxy.Tests.Infrastructure;
@@ -21,11 +22,11 @@ public sealed class AdminTests
         await Task.WhenAll(f.Cluster.Destinations.Select(d => Wait.ForActiveStateAsync(d, ActiveHealthState.Healthy)));
         await new Load(f.Client).RunAsync(30, workers: 1);
 
-        var down = Wait.ForActiveAsync(f.Destination(1), "Unhealthy");
+        var down = Wait.ForActiveAsync(f.Destination(1), ActiveHealthState.Unhealthy);
         await f.Backends[1].StopAsync();
         await down;
         var during = await GetStatusAsync(client);
-        var back = Wait.ForActiveAsync(f.Destination(1), "Healthy");
+        var back = Wait.ForActiveAsync(f.Destination(1), ActiveHealthState.Healthy);
         await f.Backends[1].RestartAsync();
         await back;
         var after = await GetStatusAsync(client);
@@ -115,12 +116,12 @@ public sealed class AdminTests
         var provider = f.Services.GetRequiredService<MeterProvider>();
         await using var admin = await RampartAdminServer.StartAsync(f.Proxy, TimeProvider.System, "http://127.0.0.1:0", provider);
         using var client = new HttpClient { BaseAddress = admin.Address };
-        var unhealthy = Wait.ForActiveAsync(f.Destination(2), "Unhealthy");
+        var unhealthy = Wait.ForActiveAsync(f.Destination(2), ActiveHealthState.Unhealthy);
         f.Backends[2].Mode = BackendMode.Error;
         var load = new Load(f.Client);
         await load.RunUntilAsync(unhealthy);
         await load.RunAsync(30);
-        var back = Wait.ForActiveAsync(f.Destination(2), "Healthy");
+        var back = Wait.ForActiveAsync(f.Destination(2), ActiveHealthState.Healthy);
         f.Backends[2].Mode = BackendMode.Ok;
         await back;
 
@@ -186,7 +187,7 @@ public sealed class AdminTests
         Assert.Contains("ok from b0", new[] { a, b });                  // the request in flight finished
         Assert.Equal(0, load.ServedBy.GetValueOrDefault("b0"));        // nothing new went to b0
         Assert.Empty(load.Errors);
-        Assert.Contains(f.Destination(0).GetTransitions(), t => t.Reason == "drained by admin" && t.To == "Draining");
+        Assert.Contains(f.Destination(0).GetTransitions(), t => t.Reason == "drained by admin" && t.To.Is(AdminState.Draining));
 
         using var reset = await client.PostAsync("/destinations/web/b0/reset", null);
         f.Backends[0].Mode = BackendMode.Ok;

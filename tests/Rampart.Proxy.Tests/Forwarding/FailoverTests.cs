@@ -16,11 +16,11 @@ public sealed class FailoverTests(ITestOutputHelper output)
         await load.RunAsync(200);
 
         var killed = f.Backends[1].StopAsync();
-        await load.RunUntilAsync(Task.WhenAll(killed, Wait.ForActiveAsync(f.Destination(1), "Unhealthy")));
+        await load.RunUntilAsync(Task.WhenAll(killed, Wait.ForActiveAsync(f.Destination(1), ActiveHealthState.Unhealthy)));
         await load.RunAsync(300);
         var servedWhileDown = load.ServedBy.GetValueOrDefault("b1");
 
-        var back = Wait.ForActiveAsync(f.Destination(1), "Healthy");
+        var back = Wait.ForActiveAsync(f.Destination(1), ActiveHealthState.Healthy);
         await f.Backends[1].RestartAsync();
         await load.RunUntilAsync(back);
         await load.RunAsync(300);
@@ -124,7 +124,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
     public async Task AllBackendsDown_503WithRetryAfter_AnsweredFast()
     {
         await using var f = await ProxyFixture.StartAsync();
-        var unhealthy = f.Cluster.Destinations.Select(d => Wait.ForActiveAsync(d, "Unhealthy")).ToList();
+        var unhealthy = f.Cluster.Destinations.Select(d => Wait.ForActiveAsync(d, ActiveHealthState.Unhealthy)).ToList();
         foreach (var backend in f.Backends)
         {
             await backend.StopAsync();
@@ -214,7 +214,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         var even = new Load(f.Client);
         await even.RunAsync(300, workers: 1);
 
-        var unhealthy = Wait.ForActiveAsync(f.Destination(2), "Unhealthy");
+        var unhealthy = Wait.ForActiveAsync(f.Destination(2), ActiveHealthState.Unhealthy);
         f.Backends[2].Mode = BackendMode.Error;
         await unhealthy;
         var before = f.Backends[2].Requests;

@@ -84,11 +84,11 @@ public sealed class HttpVersionTests
         await load.RunAsync(200, workers: 8);
 
         var killed = f.Backends[1].StopAsync();
-        await load.RunUntilAsync(Task.WhenAll(killed, Wait.ForActiveAsync(f.Destination(1), "Unhealthy")), workers: 8);
+        await load.RunUntilAsync(Task.WhenAll(killed, Wait.ForActiveAsync(f.Destination(1), ActiveHealthState.Unhealthy)), workers: 8);
         await load.RunAsync(300, workers: 8);
         var servedWhileDown = load.ServedBy.GetValueOrDefault("b1");
 
-        var back = Wait.ForActiveAsync(f.Destination(1), "Healthy");
+        var back = Wait.ForActiveAsync(f.Destination(1), ActiveHealthState.Healthy);
         await f.Backends[1].RestartAsync();
         await load.RunUntilAsync(back, workers: 8);
         await load.RunAsync(300, workers: 8);

@@ -35,7 +35,7 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
     public async Task HealthyBackend_BecomesHealthyOnTheFirstProbe()
     {
         var (backend, destination) = await SetUpAsync();
-        var healthy = Wait.ForActiveAsync(destination, "Healthy");
+        var healthy = Wait.ForActiveAsync(destination, ActiveHealthState.Healthy);
 
         await StartProberAsync(destination);
 
@@ -48,16 +48,16 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
     public async Task BackendAnswering500_BecomesUnhealthy_AndRecovers()
     {
         var (backend, destination) = await SetUpAsync();
-        var healthy = Wait.ForActiveAsync(destination, "Healthy");
+        var healthy = Wait.ForActiveAsync(destination, ActiveHealthState.Healthy);
         await StartProberAsync(destination);
         await healthy;
 
-        var unhealthy = Wait.ForActiveAsync(destination, "Unhealthy");
+        var unhealthy = Wait.ForActiveAsync(destination, ActiveHealthState.Unhealthy);
         backend.Mode = BackendMode.Error;
         Assert.Equal("2 consecutive probe failures: status 500", (await unhealthy).Reason);
         Assert.False(destination.IsAvailable);
 
-        var recovered = Wait.ForActiveAsync(destination, "Healthy");
+        var recovered = Wait.ForActiveAsync(destination, ActiveHealthState.Healthy);
         backend.Mode = BackendMode.Ok;
         Assert.Equal("2 consecutive probe passes: 200", (await recovered).Reason);
         Assert.True(destination.IsAvailable);
@@ -67,7 +67,7 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
     public async Task WrongBody_FailsTheProbe()
     {
         var (_, destination) = await SetUpAsync(BackendMode.WrongBody, o => o.BodyContains = "ok from");
-        var unhealthy = Wait.ForActiveAsync(destination, "Unhealthy");
+        var unhealthy = Wait.ForActiveAsync(destination, ActiveHealthState.Unhealthy);
 
         await StartProberAsync(destination);
 
@@ -78,7 +78,7 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
     public async Task UnexpectedStatus_FailsTheProbe_ExpectedStatusPasses()
     {
         var (backend, destination) = await SetUpAsync(BackendMode.Error, o => o.ExpectedStatus = "200-299,500");
-        var healthy = Wait.ForActiveAsync(destination, "Healthy");
+        var healthy = Wait.ForActiveAsync(destination, ActiveHealthState.Healthy);
         await StartProberAsync(destination);
         Assert.Equal("first probe passed: 500", (await healthy).Reason);
         Assert.True(backend.Requests >= 1);
@@ -88,7 +88,7 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
     public async Task HangingBackend_TimesOut()
     {
         var (backend, destination) = await SetUpAsync(BackendMode.Hang, o => o.Timeout = TimeSpan.FromMilliseconds(300));
-        var unhealthy = Wait.ForActiveAsync(destination, "Unhealthy");
+        var unhealthy = Wait.ForActiveAsync(destination, ActiveHealthState.Unhealthy);
 
         await StartProberAsync(destination);
 
@@ -101,15 +101,15 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
     public async Task StoppedBackend_IsRefused_AndRecoversWhenRestarted()
     {
         var (backend, destination) = await SetUpAsync();
-        var healthy = Wait.ForActiveAsync(destination, "Healthy");
+        var healthy = Wait.ForActiveAsync(destination, ActiveHealthState.Healthy);
         await StartProberAsync(destination);
         await healthy;
 
-        var unhealthy = Wait.ForActiveAsync(destination, "Unhealthy");
+        var unhealthy = Wait.ForActiveAsync(destination, ActiveHealthState.Unhealthy);
         await backend.StopAsync();
         Assert.Equal("2 consecutive probe failures: connection refused", (await unhealthy).Reason);
 
-        var recovered = Wait.ForActiveAsync(destination, "Healthy");
+        var recovered = Wait.ForActiveAsync(destination, ActiveHealthState.Healthy);
         await backend.RestartAsync();
         await recovered;
         Assert.True(destination.IsAvailable);
@@ -119,11 +119,11 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
     public async Task TcpProbe_FollowsWhetherTheBackendAccepts()
     {
         var (backend, destination) = await SetUpAsync(BackendMode.Error, o => o.Mode = ProbeMode.Tcp);
-        var healthy = Wait.ForActiveAsync(destination, "Healthy");
+        var healthy = Wait.ForActiveAsync(destination, ActiveHealthState.Healthy);
         await StartProberAsync(destination);
         Assert.Equal("first probe passed: connected", (await healthy).Reason); // a 500 does not matter to TCP
 
-        var unhealthy = Wait.ForActiveAsync(destination, "Unhealthy");
+        var unhealthy = Wait.ForActiveAsync(destination, ActiveHealthState.Unhealthy);
         await backend.StopAsync();
         Assert.EndsWith("connection refused", (await unhealthy).Reason, StringComparison.Ordinal);
     }
@@ -169,7 +169,7 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
     public async Task Untrack_StopsProbingThatDestination()
     {
         var (backend, destination) = await SetUpAsync();
-        var healthy = Wait.ForActiveAsync(destination, "Healthy");
+        var healthy = Wait.ForActiveAsync(destination, ActiveHealthState.Healthy);
         await StartProberAsync(destination);
         await healthy;
 
@@ -192,7 +192,7 @@ public sealed class ActiveHealthProberTests : IAsyncLifetime
             }
         };
         _prober.Track(destination);
-        var healthy = Wait.ForActiveAsync(destination, "Healthy");
+        var healthy = Wait.ForActiveAsync(destination, ActiveHealthState.Healthy);
 
         await _prober.StartAsync(CancellationToken.None);
 

@@ -39,7 +39,7 @@ public static class Wait
     /// <summary>Completes when <paramref name="destination"/>'s active health is <paramref name="state"/>, now or later.</summary>
     public static async Task ForActiveStateAsync(DestinationState destination, ActiveHealthState state)
     {
-        var seen = ForTransitionAsync(destination, t => t.Signal == HealthSignal.Active && t.To == state.ToString());
+        var seen = ForTransitionAsync(destination, t => t.To == SignalState.Of(state));
         if (destination.ActiveHealth != state)
         {
             await seen; // subscribed before looking, so the change cannot slip between the two
@@ -82,6 +82,6 @@ public static class Wait
         }
     }
 
-    public static Task<DestinationTransition> ForActiveAsync(DestinationState destination, string to) =>
-        ForTransitionAsync(destination, t => t.Signal == HealthSignal.Active && t.To == to);
+    public static Task<DestinationTransition> ForActiveAsync(DestinationState destination, ActiveHealthState to) =>
+        ForTransitionAsync(destination, t => t.To == SignalState.Of(to));
 }

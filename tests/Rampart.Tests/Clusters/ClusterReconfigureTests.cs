@@ -186,7 +186,7 @@ public sealed class ClusterReconfigureTests
         var before = new ClusterState("web", Options("d1", "d2"), _time);
         var d1 = Get(before, "d1");
         Fail(d1, 3); // ejected
-        Assert.Equal(new Version(1, 1), d1.HttpVersion);
+        Assert.Equal(new Version(1, 1), d1.Endpoint.HttpVersion);
 
         var options = Options("d1", "d2");
         options.HttpVersion = "2";
@@ -195,8 +195,8 @@ public sealed class ClusterReconfigureTests
         var now = Get(after, "d1");
         Assert.NotSame(d1, now);
         Assert.Equal(new Version(2, 0), after.HttpVersion);
-        Assert.Equal(new Version(2, 0), now.HttpVersion);
-        Assert.Equal(System.Net.Http.HttpVersionPolicy.RequestVersionExact, now.HttpVersionPolicy); // http://: prior knowledge
+        Assert.Equal(new Version(2, 0), now.Endpoint.HttpVersion);
+        Assert.Equal(System.Net.Http.HttpVersionPolicy.RequestVersionExact, now.Endpoint.HttpVersionPolicy); // http://: prior knowledge
         Assert.Equal(PassiveHealthState.Ejected, now.PassiveHealth); // carried over, like every state on a reload
         Assert.Equal(d1.EjectedUntil, now.EjectedUntil);
         Assert.Equal(3, now.Failures);

@@ -173,7 +173,7 @@ public sealed class ClusterStateTests
         Assert.True(back.TryAcquire(out var lease));
         back.Report(lease, CallResult.Failure, "502");
         _time.Advance(TimeSpan.FromSeconds(10));
-        Assert.Equal(1, back.SlowStartWeight);
+        Assert.Equal(1, back.SlowStart.Weight);
         var picks = Enumerable.Range(0, 100).Select(_ =>
         {
             var tried = default(TriedDestinations);

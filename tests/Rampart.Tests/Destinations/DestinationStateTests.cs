@@ -14,7 +14,7 @@ public sealed class DestinationStateTests
         f.Request(f.A, CallResult.Failure, times: 2);
 
         var t = Assert.Single(f.A.GetTransitions());
-        Assert.Equal((HealthSignal.Circuit, "Closed", "Open"), (t.Signal, t.From, t.To));
+        Assert.Equal((HealthSignal.Circuit, "Closed", "Open"), (t.Signal, t.From.ToString(), t.To.ToString()));
         Assert.Equal("2 consecutive failures: 502", t.Reason);
         Assert.False(f.A.IsAvailable);
         Assert.Equal(2, f.A.Generation);
