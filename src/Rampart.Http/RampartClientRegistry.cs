@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Rampart.Clusters;
+using Rampart.Configuration;
 using Rampart.Diagnostics;
 using Rampart.Health;
 
@@ -84,19 +85,21 @@ public sealed partial class RampartClientRegistry(
         lock (client)
         {
             var previous = client.Cluster;
-            IReadOnlyList<string> errors = next.BindError is { } bindError ? [bindError] : next.Cluster.Validate(previous.Id);
-            if (errors.Count == 0 && OptionsComparison.Same(previous.Options, next.Cluster) && client.Options.ReturnServiceUnavailable == next.ReturnServiceUnavailable)
-            {
-                return;
-            }
-
+            var errors = Problems(next, previous.Id);
             if (errors.Count > 0)
             {
                 Log.ReloadRejected(_logger, previous.Id, string.Join("; ", errors));
                 return; // the running cluster stays
             }
 
-            var cluster = OptionsComparison.Same(previous.Options, next.Cluster) ? previous : previous.Reconfigure(next.Cluster);
+            var snapshot = OptionsTree.Snapshot(next.Cluster); // validated just above: the one validation
+            var same = OptionsTree.Same(previous.Options, snapshot);
+            if (same && client.Options.ReturnServiceUnavailable == next.ReturnServiceUnavailable)
+            {
+                return;
+            }
+
+            var cluster = same ? previous : previous.Reconfigure(snapshot);
             var before = previous.Destinations.ToHashSet();
             foreach (var added in cluster.Destinations.Where(d => !before.Contains(d)))
             {
@@ -118,6 +121,10 @@ public sealed partial class RampartClientRegistry(
             Log.Reloaded(_logger, previous.Id, cluster.Destinations.Count);
         }
     }
+
+    /// <summary>Every problem with a client's options: what its section could not bind, or what its cluster breaks, each naming its key.</summary>
+    internal static IReadOnlyList<string> Problems(RampartClientOptions options, string name) =>
+        options.BindError is { } bindError ? [bindError] : options.Cluster.Validate(name);
 
     /// <summary>A named client's cluster and options now; a request reads them once and runs to its end on them.</summary>
     internal sealed class Client(ClusterState cluster, RampartClientOptions options)

@@ -51,8 +51,11 @@ public static class RampartHttpClientBuilderExtensions
         services.AddMetrics();
         services.AddRampartCore(); // the clock, catalog, instruments, diagnostics and prober the proxy shares, when both run
         services.TryAddSingleton<RampartClientRegistry>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Hosting.IHostedService, RampartProberService>());
         var name = builder.Name;
+        services.AddSingleton(new RampartClientName(name));
+        // Before the prober: a host whose client options are invalid does not start (every problem, each with its key).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Hosting.IHostedService, RampartClientValidation>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Hosting.IHostedService, RampartProberService>());
         return builder.AddHttpMessageHandler(sp =>
         {
             var options = sp.GetRequiredService<IOptionsMonitor<RampartClientOptions>>().Get(name);

@@ -50,8 +50,7 @@ public sealed partial class RampartProxy
         ArgumentNullException.ThrowIfNull(options);
         lock (_reloadLock)
         {
-            var errors = RampartConfiguration.Validate(options);
-            return errors.Count > 0 ? Rejected(errors) : Apply(options, recordUnchanged: true);
+            return RampartConfiguration.Snapshot(options, out var errors) is { } snapshot ? Apply(snapshot, recordUnchanged: true) : Rejected(errors);
         }
     }
 

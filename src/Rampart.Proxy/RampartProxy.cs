@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Rampart.Clusters;
+using Rampart.Configuration;
 using Rampart.Diagnostics;
 using Rampart.Health;
 using Rampart.Proxy.Configuration;
@@ -74,12 +75,7 @@ public sealed partial class RampartProxy : IDisposable
         ArgumentNullException.ThrowIfNull(prober);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        var errors = RampartConfiguration.Validate(options);
-        if (errors.Count > 0)
-        {
-            throw new RampartConfigurationException(errors);
-        }
-
+        options = RampartConfiguration.Snapshot(options, out var errors) ?? throw new RampartConfigurationException(errors);
         _forwarder = forwarder;
         _prober = prober;
         _time = timeProvider;
@@ -169,7 +165,7 @@ public sealed partial class RampartProxy : IDisposable
                 continue;
             }
 
-            if (OptionsComparison.Same(old.Cluster.Options, clusterOptions))
+            if (OptionsTree.Same(old.Cluster.Options, clusterOptions))
             {
                 // Nothing changed: the very same cluster and forwarder (a new one, sharing both, when only the forwarded headers did).
                 forwarders.Add(id, old.Forwarded == forwarded ? old : new ClusterForwarder(old.Cluster, _forwarder, _forwardingLogger, forwarded, old.Client));

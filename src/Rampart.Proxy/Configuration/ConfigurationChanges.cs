@@ -1,4 +1,5 @@
 using Rampart.Clusters;
+using Rampart.Configuration;
 
 namespace Rampart.Proxy.Configuration;
 
@@ -38,7 +39,7 @@ internal static class ConfigurationChanges
         var changed = new List<string>();
         void Check(string name, object x, object y)
         {
-            if (!OptionsComparison.Same(x, y))
+            if (!OptionsTree.Same(x, y))
             {
                 changed.Add(name);
             }
@@ -69,7 +70,7 @@ internal static class ConfigurationChanges
             {
                 changes.Add($"route {route.Id} added ({route.Match.Path} → {route.Cluster})");
             }
-            else if (!OptionsComparison.Same(was, route))
+            else if (!OptionsTree.Same(was, route))
             {
                 changes.Add($"route {route.Id} changed ({route.Match.Path} → {route.Cluster})");
             }
@@ -85,17 +86,17 @@ internal static class ConfigurationChanges
     public static void RestartSettings(RampartOptions a, RampartOptions b, List<string> changes)
     {
         const string root = RampartOptions.SectionName;
-        if (!a.Listen.SequenceEqual(b.Listen) || !OptionsComparison.Same(a.Listeners, b.Listeners))
+        if (!a.Listen.SequenceEqual(b.Listen) || !OptionsTree.Same(a.Listeners, b.Listeners))
         {
             changes.Add($"{root}:Listen changed: takes effect at the next start");
         }
 
-        if (!OptionsComparison.Same(a.Limits, b.Limits))
+        if (!OptionsTree.Same(a.Limits, b.Limits))
         {
             changes.Add($"{root}:Limits changed: takes effect at the next start");
         }
 
-        if (!OptionsComparison.Same(a.Admin, b.Admin))
+        if (!OptionsTree.Same(a.Admin, b.Admin))
         {
             changes.Add($"{root}:Admin changed: takes effect at the next start");
         }

@@ -1,31 +1,33 @@
+using Rampart.Configuration;
+
 namespace Rampart.Proxy.Configuration;
 
 /// <summary>
 /// What a client's request may be (<c>Rampart:Limits</c>). A request beyond a limit is the client's fault: it is
 /// answered by Rampart (413, 431, 414, 408) and never counts against a destination.
 /// </summary>
-public sealed class LimitsOptions
+public sealed class LimitsOptions : FreezableOptions
 {
     /// <summary>The largest request body, in bytes. Default 30,000,000 (Kestrel's); 0 for no limit; at most 2^40. Over it: 413.</summary>
-    public long MaxRequestBodySize { get; set; } = 30_000_000;
+    public long MaxRequestBodySize { get; set => field = Settable(value); } = 30_000_000;
 
     /// <summary>The largest total size of a request's header fields, in bytes. Default 32,768; 1,024 to 1,048,576. Over it: 431.</summary>
-    public int MaxRequestHeadersTotalSize { get; set; } = 32 * 1024;
+    public int MaxRequestHeadersTotalSize { get; set => field = Settable(value); } = 32 * 1024;
 
     /// <summary>The most header fields a request may have. Default 100; 1 to 10,000. Over it: 431.</summary>
-    public int MaxRequestHeaderCount { get; set; } = 100;
+    public int MaxRequestHeaderCount { get; set => field = Settable(value); } = 100;
 
     /// <summary>The longest request line (method, target, version), in bytes. Default 8,192; 256 to <see cref="MaxRequestHeadersTotalSize"/>. Over it: 414.</summary>
-    public int MaxRequestLineSize { get; set; } = 8 * 1024;
+    public int MaxRequestLineSize { get; set => field = Settable(value); } = 8 * 1024;
 
     /// <summary>How long a client may take to send a request's headers. Default 30 s; 1 s to 1 h. Over it: 408 and the connection is closed.</summary>
-    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RequestHeadersTimeout { get; set => field = Settable(value); } = TimeSpan.FromSeconds(30);
 
     /// <summary>The slowest a client may send a request body, in bytes per second, after <see cref="MinRequestBodyDataRateGracePeriod"/>. Default 240; 0 turns the check off. Slower: 408.</summary>
-    public double MinRequestBodyDataRate { get; set; } = 240;
+    public double MinRequestBodyDataRate { get; set => field = Settable(value); } = 240;
 
     /// <summary>How long a body may be slower than <see cref="MinRequestBodyDataRate"/> before it counts. Default 5 s; more than 1 s, at most 1 h.</summary>
-    public TimeSpan MinRequestBodyDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan MinRequestBodyDataRateGracePeriod { get; set => field = Settable(value); } = TimeSpan.FromSeconds(5);
 
     internal IReadOnlyList<string> Validate(string prefix)
     {

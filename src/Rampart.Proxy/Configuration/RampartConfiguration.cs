@@ -37,7 +37,22 @@ public static class RampartConfiguration
         // A value that did not convert is reported once, for its key: no follow-on errors from the default left in its place.
         found.AddRange(Validate(options).Where(e => !reader.Masks(e)));
         errors = found;
+        if (found.Count == 0)
+        {
+            OptionsTree.Freeze(options); // validated once: from here on an immutable snapshot, never validated again
+        }
+
         return options;
+    }
+
+    /// <summary>
+    /// The one validation of <paramref name="options"/> (every problem at once, each under <c>Rampart</c>) and an immutable
+    /// snapshot of them; options loaded by <see cref="Load"/> are a snapshot already and are not validated again.
+    /// </summary>
+    internal static RampartOptions? Snapshot(RampartOptions options, out IReadOnlyList<string> errors)
+    {
+        errors = options.IsFrozen ? [] : Validate(options);
+        return errors.Count > 0 ? null : OptionsTree.Snapshot(options);
     }
 
     /// <summary>Every problem with already-bound options, each naming its key under <c>Rampart</c>.</summary>

@@ -1,10 +1,11 @@
 using Rampart.Clusters;
+using Rampart.Configuration;
 using Rampart.Proxy.Forwarding;
 
 namespace Rampart.Proxy.Configuration;
 
 /// <summary>The <c>Rampart</c> configuration section: listeners, routes and clusters.</summary>
-public sealed class RampartOptions
+public sealed class RampartOptions : FreezableOptions
 {
     /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "Rampart";
@@ -13,55 +14,55 @@ public sealed class RampartOptions
     /// The proxy's listen URLs (used by the <c>rampart</c> executable), each an IP address or <c>localhost</c> with a
     /// port. Default <c>http://127.0.0.1:8080</c> when neither this nor <see cref="Listeners"/> names one.
     /// </summary>
-    public IList<string> Listen { get; } = [];
+    public IList<string> Listen { get; private set; } = [];
 
     /// <summary>More listeners, each with its own settings (the protocols it speaks); served beside <see cref="Listen"/>.</summary>
-    public IList<ListenerOptions> Listeners { get; } = [];
+    public IList<ListenerOptions> Listeners { get; private set; } = [];
 
     /// <summary>
     /// On SIGTERM or Ctrl+C, how long in-flight requests may take to finish after the listeners stop accepting.
     /// Default 30 s; positive.
     /// </summary>
-    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan ShutdownTimeout { get; set => field = Settable(value); } = TimeSpan.FromSeconds(30);
 
     /// <summary>The admin listener.</summary>
-    public AdminOptions Admin { get; set; } = new();
+    public AdminOptions Admin { get; set => field = Settable(value); } = new();
 
     /// <summary>Tuning of the proxy's own server (the <c>rampart</c> executable); takes effect at start.</summary>
-    public ServerOptions Server { get; set; } = new();
+    public ServerOptions Server { get; set => field = Settable(value); } = new();
 
     /// <summary>
     /// What Rampart does with <c>X-Forwarded-For</c>/<c>-Proto</c>/<c>-Host</c> and <c>Forwarded</c>: <c>Append</c> (default;
     /// the client's address is added to what the request carries), <c>Replace</c> (what the client sent is dropped: for a
     /// proxy at the edge) or <c>Off</c> (they pass as sent). Applies at once on reload.
     /// </summary>
-    public ForwardedHeadersMode ForwardedHeaders { get; set; }
+    public ForwardedHeadersMode ForwardedHeaders { get; set => field = Settable(value); }
 
     /// <summary>Which headers carry it: <c>XForwarded</c> (default), <c>Forwarded</c> (RFC 7239) or <c>Both</c>.</summary>
-    public ForwardedHeadersFormat ForwardedHeadersFormat { get; set; }
+    public ForwardedHeadersFormat ForwardedHeadersFormat { get; set => field = Settable(value); }
 
     /// <summary>What a client's request may be: body and header sizes, timeouts, data rate.</summary>
-    public LimitsOptions Limits { get; set; } = new();
+    public LimitsOptions Limits { get; set => field = Settable(value); } = new();
 
     /// <summary>Routes, matched in order of specificity (ASP.NET Core routing).</summary>
-    public IList<RouteOptions> Routes { get; } = [];
+    public IList<RouteOptions> Routes { get; private set; } = [];
 
     /// <summary>Clusters by id.</summary>
-    public IDictionary<string, ClusterOptions> Clusters { get; } = new Dictionary<string, ClusterOptions>(StringComparer.OrdinalIgnoreCase);
+    public IDictionary<string, ClusterOptions> Clusters { get; private set; } = new Dictionary<string, ClusterOptions>(StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>A listener of the proxy: an address and what it speaks.</summary>
-public sealed class ListenerOptions
+public sealed class ListenerOptions : FreezableOptions
 {
     /// <summary>Where to listen: <c>http://IP:PORT</c> or <c>http://localhost:PORT</c>. Required.</summary>
-    public string Url { get; set; } = "";
+    public string Url { get; set => field = Settable(value); } = "";
 
     /// <summary>
     /// What clients may speak: <c>Http1</c>, <c>Http2</c> (over <c>http://</c>: HTTP/2 with prior knowledge, h2c, as gRPC
     /// clients do), or <c>Http1AndHttp2</c> (over <c>https://</c>, negotiated by ALPN). Default: <c>Http1</c> over
     /// <c>http://</c>, <c>Http1AndHttp2</c> over <c>https://</c>.
     /// </summary>
-    public ListenerProtocols? Protocols { get; set; }
+    public ListenerProtocols? Protocols { get; set => field = Settable(value); }
 }
 
 /// <summary>The HTTP versions a listener speaks.</summary>
@@ -78,55 +79,55 @@ public enum ListenerProtocols
 }
 
 /// <summary>The admin listener: status, metrics, dashboard, actions.</summary>
-public sealed class AdminOptions
+public sealed class AdminOptions : FreezableOptions
 {
     /// <summary>Where the admin endpoints listen. Default <c>http://127.0.0.1:9901</c>; empty to turn the admin listener off.</summary>
-    public string Listen { get; set; } = "http://127.0.0.1:9901";
+    public string Listen { get; set => field = Settable(value); } = "http://127.0.0.1:9901";
 
     /// <summary>A bearer token every admin request must carry, when set. Required to listen on a non-loopback address.</summary>
-    public string? Token { get; set; }
+    public string? Token { get; set => field = Settable(value); }
 
     /// <summary>
     /// Host names, besides the listener's own address and <c>localhost</c>, that admin requests may name in their
     /// <c>Host</c> header (any other is refused: DNS rebinding). Default none. Not checked on a wildcard address
     /// (<c>0.0.0.0</c>, <c>[::]</c>), which needs a token.
     /// </summary>
-    public IList<string> AllowedHosts { get; } = [];
+    public IList<string> AllowedHosts { get; private set; } = [];
 }
 
 /// <summary>Tuning of the proxy's own server (Kestrel); measured in <c>bench/README.md</c>.</summary>
-public sealed class ServerOptions
+public sealed class ServerOptions : FreezableOptions
 {
     /// <summary>
     /// Runs request processing on the socket's I/O thread instead of queueing it to the thread pool
     /// (Kestrel's <c>UnsafePreferInlineScheduling</c>; pair it with the environment variable
     /// <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>). Safe for Rampart, whose request path never blocks. Default false.
     /// </summary>
-    public bool InlineScheduling { get; set; }
+    public bool InlineScheduling { get; set => field = Settable(value); }
 }
 
 /// <summary>A route: which requests go to which cluster.</summary>
-public sealed class RouteOptions
+public sealed class RouteOptions : FreezableOptions
 {
     /// <summary>The route's id, for logs and status. Required.</summary>
-    public string Id { get; set; } = "";
+    public string Id { get; set => field = Settable(value); } = "";
 
     /// <summary>What the route matches.</summary>
-    public RouteMatchOptions Match { get; set; } = new();
+    public RouteMatchOptions Match { get; set => field = Settable(value); } = new();
 
     /// <summary>The id of the cluster that serves it. Required; must name a configured cluster.</summary>
-    public string Cluster { get; set; } = "";
+    public string Cluster { get; set => field = Settable(value); } = "";
 }
 
 /// <summary>What a route matches.</summary>
-public sealed class RouteMatchOptions
+public sealed class RouteMatchOptions : FreezableOptions
 {
     /// <summary>An ASP.NET Core route pattern, such as <c>/api/{**rest}</c>. Default <c>/{**catch-all}</c>.</summary>
-    public string Path { get; set; } = "/{**catch-all}";
+    public string Path { get; set => field = Settable(value); } = "/{**catch-all}";
 
     /// <summary>Host names the route is limited to (<c>example.com</c>, <c>*.example.com</c>, <c>example.com:8080</c>); empty for any.</summary>
-    public IList<string> Hosts { get; } = [];
+    public IList<string> Hosts { get; private set; } = [];
 
     /// <summary>HTTP methods the route is limited to; empty for any.</summary>
-    public IList<string> Methods { get; } = [];
+    public IList<string> Methods { get; private set; } = [];
 }

@@ -44,18 +44,13 @@ public sealed partial class CircuitBreaker
     private TimeSpan _currentBreak;
 
     /// <summary>Creates a Closed breaker.</summary>
-    /// <param name="options">Trip policies and durations; copied, and validated (see <see cref="CircuitBreakerOptions.Validate(string)"/>).</param>
+    /// <param name="options">Trip policies and durations: a snapshot is taken (see <see cref="CircuitBreakerOptions.ToSnapshot(string)"/>), so later changes to them cannot reach the breaker; a snapshot already (a cluster's, shared by its destinations) is neither validated again nor copied.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public CircuitBreaker(CircuitBreakerOptions options, TimeProvider? timeProvider = null)
-        : this(Checked(options), timeProvider)
     {
-    }
-
-    // From options already validated and frozen (a cluster's, shared by its destinations: one check, one copy).
-    internal CircuitBreaker(FrozenOptions frozen, TimeProvider? timeProvider)
-    {
-        _options = frozen.Options;
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.ToSnapshot();
         _time = timeProvider ?? TimeProvider.System;
         _currentBreak = _options.BreakDuration;
         _trialTimeoutTicks = ToTicks(_options.HalfOpenTrialTimeout);
@@ -112,7 +107,7 @@ public sealed partial class CircuitBreaker
     public long Generation => CircuitStateWord.GenerationOf(Volatile.Read(ref _word));
 
     /// <summary>The options this breaker runs with (a copy; changing it changes nothing).</summary>
-    public CircuitBreakerOptions Options => _options.Clone();
+    public CircuitBreakerOptions Options => _options;
 
     /// <summary>The state as stored, without the lazy Open → Half-Open check that <see cref="State"/> makes.</summary>
     internal CircuitState StoredState => CircuitStateWord.StateOf(Volatile.Read(ref _word));
@@ -298,16 +293,4 @@ public sealed partial class CircuitBreaker
     }
 
     private long ToTicks(TimeSpan duration) => TimestampMath.ToTimestampTicks(duration, _time.TimestampFrequency);
-
-    /// <summary>Options checked once and copied, so that later changes to the caller's object cannot reach a breaker.</summary>
-    internal sealed record FrozenOptions(CircuitBreakerOptions Options);
-
-    internal static FrozenOptions Checked(CircuitBreakerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var errors = options.Validate();
-        return errors.Count > 0
-            ? throw new ArgumentException("Invalid circuit breaker options: " + string.Join("; ", errors), nameof(options))
-            : new FrozenOptions(options.Clone());
-    }
 }

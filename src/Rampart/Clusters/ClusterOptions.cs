@@ -1,53 +1,54 @@
 using Rampart.CircuitBreaking;
+using Rampart.Configuration;
 using Rampart.Health;
 using Rampart.LoadBalancing;
 
 namespace Rampart.Clusters;
 
 /// <summary>A cluster: its destinations and how Rampart protects and balances them.</summary>
-public sealed class ClusterOptions
+public sealed class ClusterOptions : FreezableOptions
 {
     /// <summary>Destinations by id. At least one.</summary>
-    public IDictionary<string, DestinationOptions> Destinations { get; } = new Dictionary<string, DestinationOptions>(StringComparer.OrdinalIgnoreCase);
+    public IDictionary<string, DestinationOptions> Destinations { get; private set; } = new Dictionary<string, DestinationOptions>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The load-balancing policy: <c>RoundRobin</c> (default), <c>PowerOfTwoChoices</c>, <c>LeastRequests</c> or <c>Random</c>.</summary>
-    public string LoadBalancing { get; set; } = "RoundRobin";
+    public string LoadBalancing { get; set => field = Settable(value); } = "RoundRobin";
 
     /// <summary>Active and passive health checking.</summary>
-    public HealthCheckOptions HealthCheck { get; set; } = new();
+    public HealthCheckOptions HealthCheck { get; set => field = Settable(value); } = new();
 
     /// <summary>The circuit breaker each destination gets.</summary>
-    public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
+    public CircuitBreakerOptions CircuitBreaker { get; set => field = Settable(value); } = new();
 
     /// <summary>Failover to another destination.</summary>
-    public RetryOptions Retry { get; set; } = new();
+    public RetryOptions Retry { get; set => field = Settable(value); } = new();
 
     /// <summary>How long one attempt may wait for the destination's response headers (and stay idle afterwards). Default 10 s; positive.</summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan AttemptTimeout { get; set => field = Settable(value); } = TimeSpan.FromSeconds(10);
 
     /// <summary>The whole request's deadline across attempts. Default 30 s; at least <see cref="AttemptTimeout"/>.</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan Timeout { get; set => field = Settable(value); } = TimeSpan.FromSeconds(30);
 
     /// <summary>Response statuses that count as the destination's failure. Default <c>"500,502-504"</c>.</summary>
-    public string FailureStatusCodes { get; set; } = "500,502-504";
+    public string FailureStatusCodes { get; set => field = Settable(value); } = "500,502-504";
 
     /// <summary>
     /// A destination coming back (recovered, reset or newly added) ramps its share of picks up linearly over this window
     /// instead of jumping to a full share, under every load-balancing policy. Default 0 (off); at least 0.
     /// </summary>
-    public TimeSpan SlowStartWindow { get; set; }
+    public TimeSpan SlowStartWindow { get; set => field = Settable(value); }
 
     /// <summary>
     /// When fewer than this share of destinations are available, spread load over all of them instead of failing fast
     /// (Envoy's panic threshold). Default 0 (off: fail fast with 503); 0 to 1.
     /// </summary>
-    public double PanicThreshold { get; set; }
+    public double PanicThreshold { get; set => field = Settable(value); }
 
     /// <summary>
     /// The most connections the proxy opens to one destination; requests beyond wait for a free one (within their
     /// attempt timeout). Default 0: no limit. The proxy's setting: a Rampart HttpClient uses its primary handler's.
     /// </summary>
-    public int MaxConnectionsPerDestination { get; set; }
+    public int MaxConnectionsPerDestination { get; set => field = Settable(value); }
 
     /// <summary>
     /// The HTTP version requests and HTTP probes use towards the destinations: <c>"1.1"</c> (default) or <c>"2"</c>.
@@ -55,7 +56,12 @@ public sealed class ClusterOptions
     /// <c>http://</c> destination it is spoken with prior knowledge (h2c), so every destination must speak it; to an
     /// <c>https://</c> one it is negotiated and falls back to HTTP/1.1.
     /// </summary>
-    public string HttpVersion { get; set; } = "1.1";
+    public string HttpVersion { get; set => field = Settable(value); } = "1.1";
+
+    /// <summary>Validates these options once and returns them as an immutable snapshot (themselves, when they are one already): what a <see cref="ClusterState"/> holds.</summary>
+    /// <param name="prefix">The configuration path of this cluster, such as <c>Rampart:Clusters:web</c>, that every problem is reported under.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem, each naming its key.</exception>
+    public ClusterOptions ToSnapshot(string prefix = "") => OptionsTree.Validated(this, o => o.Validate(prefix), "cluster options");
 
     /// <summary>Every problem with this cluster, each naming its key under <paramref name="prefix"/>; empty when valid.</summary>
     /// <param name="prefix">The configuration path of this cluster, such as <c>Rampart:Clusters:web</c>.</param>
@@ -91,24 +97,24 @@ public sealed class ClusterOptions
 }
 
 /// <summary>One destination of a cluster.</summary>
-public sealed class DestinationOptions
+public sealed class DestinationOptions : FreezableOptions
 {
     /// <summary>The destination's base address, such as <c>http://127.0.0.1:9001</c>. Required; absolute http or https.</summary>
-    public string Address { get; set; } = "";
+    public string Address { get; set => field = Settable(value); } = "";
 }
 
 /// <summary>Failover: when a failed attempt is tried again on another destination.</summary>
-public sealed class RetryOptions
+public sealed class RetryOptions : FreezableOptions
 {
     /// <summary>Attempts per request, the first included; each on a different destination. Default 3; 1 (no failover) to 10.</summary>
-    public int MaxAttempts { get; set; } = 3;
+    public int MaxAttempts { get; set => field = Settable(value); } = 3;
 
     /// <summary>Retries allowed as a share of recent requests (the retry budget), on top of <see cref="MinRetriesPerWindow"/>. Default 0.2; 0 to 1.</summary>
-    public double BudgetRatio { get; set; } = 0.2;
+    public double BudgetRatio { get; set => field = Settable(value); } = 0.2;
 
     /// <summary>Retries always allowed per 10 s window, however few the requests. Default 10; at least 0.</summary>
-    public int MinRetriesPerWindow { get; set; } = 10;
+    public int MinRetriesPerWindow { get; set => field = Settable(value); } = 10;
 
     /// <summary>A request body up to this size is buffered so that it can be sent again. Default 64 KiB; 0 to 100 MiB.</summary>
-    public long MaxBufferedBodyBytes { get; set; } = 64 * 1024;
+    public long MaxBufferedBodyBytes { get; set => field = Settable(value); } = 64 * 1024;
 }

@@ -1,4 +1,4 @@
-using Rampart.CircuitBreaking;
+using Rampart.Configuration;
 using Rampart.Destinations;
 using Rampart.Diagnostics;
 using Rampart.Failover;
@@ -13,7 +13,6 @@ public sealed class ClusterState
 {
     private readonly DestinationState[] _destinations;
     private readonly TimeProvider _time;
-    private readonly CircuitBreaker.FrozenOptions _breaker; // validated with the cluster, shared by its destinations
     private readonly ClusterDiagnostics _diagnostics;
 
     /// <summary>Creates the cluster's state from validated <paramref name="options"/>.</summary>
@@ -26,12 +25,7 @@ public sealed class ClusterState
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(options);
-        var errors = options.Validate(id);
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("Invalid cluster options: " + string.Join("; ", errors), nameof(options));
-        }
-
+        options = options.ToSnapshot(id); // the one validation; a snapshot already (a proxy's configuration) is not validated again
         _time = timeProvider ?? TimeProvider.System;
         _diagnostics = diagnostics ?? ClusterDiagnostics.None;
         FailureLog = new LogThrottle(_time);
@@ -43,7 +37,6 @@ public sealed class ClusterState
         RetryBudget = new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, _time);
         FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
         HttpVersion = HttpVersions.Parse(options.HttpVersion);
-        _breaker = new CircuitBreaker.FrozenOptions(options.CircuitBreaker.Clone());
         _destinations = [.. options.Destinations.Select(d => NewDestination(d.Key, d.Value, previous: null))];
     }
 
@@ -63,10 +56,9 @@ public sealed class ClusterState
             : new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, _time);
         FailurePolicy = new FailurePolicy(StatusCodeSet.Parse(options.FailureStatusCodes));
         HttpVersion = HttpVersions.Parse(options.HttpVersion);
-        _breaker = new CircuitBreaker.FrozenOptions(options.CircuitBreaker.Clone());
         // Same health, breaker, slow-start and HTTP version options: the very same destination objects stay, with every count.
-        var sameRules = OptionsComparison.Same(old.HealthCheck, options.HealthCheck)
-            && OptionsComparison.Same(old.CircuitBreaker, options.CircuitBreaker)
+        var sameRules = OptionsTree.Same(old.HealthCheck, options.HealthCheck)
+            && OptionsTree.Same(old.CircuitBreaker, options.CircuitBreaker)
             && old.SlowStartWindow == options.SlowStartWindow
             && previous.HttpVersion == HttpVersion;
         EjectionBudget = sameRules ? previous.EjectionBudget : new EjectionBudget(options.HealthCheck.Passive.MaxEjectionPercent);
@@ -86,7 +78,7 @@ public sealed class ClusterState
     /// <summary>The cluster's id.</summary>
     public string Id { get; }
 
-    /// <summary>The options the cluster was built from.</summary>
+    /// <summary>The options the cluster was built from: a validated, immutable snapshot.</summary>
     public ClusterOptions Options { get; }
 
     /// <summary>The cluster's destinations.</summary>
@@ -127,10 +119,7 @@ public sealed class ClusterState
     public ClusterState Reconfigure(ClusterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var errors = options.Validate(Id);
-        return errors.Count > 0
-            ? throw new ArgumentException("Invalid cluster options: " + string.Join("; ", errors), nameof(options))
-            : new ClusterState(this, options);
+        return new ClusterState(this, options.ToSnapshot(Id));
     }
 
     /// <summary>Picks a destination not yet tried for this request and acquires it.</summary>
@@ -189,7 +178,7 @@ public sealed class ClusterState
     private DestinationState NewDestination(string id, DestinationOptions options, DestinationState? previous)
     {
         var destination = new DestinationState(
-            Id, id, new DestinationEndpoint(new Uri(options.Address), HttpVersion), Options.HealthCheck, _breaker, EjectionBudget, _time, Options.SlowStartWindow);
+            Id, id, new DestinationEndpoint(new Uri(options.Address), HttpVersion), Options.HealthCheck, Options.CircuitBreaker, EjectionBudget, _time, Options.SlowStartWindow);
         if (previous is not null)
         {
             destination.InheritFrom(previous);

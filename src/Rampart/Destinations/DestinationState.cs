@@ -47,8 +47,8 @@ public sealed partial class DestinationState
     /// <param name="clusterId">The cluster it belongs to.</param>
     /// <param name="id">Its id within the cluster.</param>
     /// <param name="address">Its base address.</param>
-    /// <param name="health">Active and passive health options (validated; not copied: do not change them afterwards).</param>
-    /// <param name="circuitBreaker">Circuit breaker options (validated and copied).</param>
+    /// <param name="health">Active and passive health options: validated, and a snapshot taken (unless they are one).</param>
+    /// <param name="circuitBreaker">Circuit breaker options: validated, and a snapshot taken (unless they are one).</param>
     /// <param name="ejectionBudget">The cluster's cap on passive ejections, shared by its destinations.</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="slowStartWindow">How long a destination coming back ramps up its share of picks; zero for off.</param>
@@ -62,17 +62,17 @@ public sealed partial class DestinationState
         EjectionBudget ejectionBudget,
         TimeProvider? timeProvider = null,
         TimeSpan slowStartWindow = default)
-        : this(clusterId, id, new DestinationEndpoint(address), CheckedHealth(health), CircuitBreaker.Checked(circuitBreaker), ejectionBudget, timeProvider, slowStartWindow)
+        : this(clusterId, id, new DestinationEndpoint(address), Snapshot(health), Snapshot(circuitBreaker), ejectionBudget, timeProvider, slowStartWindow)
     {
     }
 
-    // From options a cluster validated once for all its destinations (thousands of them start in a blink).
+    // From snapshots a cluster validated once for all its destinations (thousands of them start in a blink).
     internal DestinationState(
         string clusterId,
         string id,
         DestinationEndpoint endpoint,
         HealthCheckOptions health,
-        CircuitBreaker.FrozenOptions circuitBreaker,
+        CircuitBreakerOptions circuitBreaker,
         EjectionBudget ejectionBudget,
         TimeProvider? timeProvider,
         TimeSpan slowStartWindow)
@@ -90,7 +90,7 @@ public sealed partial class DestinationState
         _active = new ActiveHealthPolicy(health.Active);
         _passive = new PassiveHealthPolicy(health.Passive, _time);
         Breaker = new CircuitBreaker(circuitBreaker, _time);
-        _enforceBreaker = circuitBreaker.Options.Enforce;
+        _enforceBreaker = circuitBreaker.Enforce;
         Breaker.StateChanged += OnBreakerChanged;
         _exclusions = ExclusionsNow_NeedsLock();
         _budget.AddDestination();
@@ -98,11 +98,16 @@ public sealed partial class DestinationState
         SlowStart.Start(); // newly added: ramps up too
     }
 
-    private static HealthCheckOptions CheckedHealth(HealthCheckOptions health)
+    private static HealthCheckOptions Snapshot(HealthCheckOptions health)
     {
         ArgumentNullException.ThrowIfNull(health);
-        var errors = health.Validate("HealthCheck");
-        return errors.Count > 0 ? throw new ArgumentException("Invalid health check options: " + string.Join("; ", errors), nameof(health)) : health;
+        return health.ToSnapshot();
+    }
+
+    private static CircuitBreakerOptions Snapshot(CircuitBreakerOptions circuitBreaker)
+    {
+        ArgumentNullException.ThrowIfNull(circuitBreaker);
+        return circuitBreaker.ToSnapshot();
     }
 
     /// <summary>Raised after every change of any signal, outside the destination's lock.</summary>

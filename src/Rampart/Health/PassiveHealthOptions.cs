@@ -1,3 +1,5 @@
+using Rampart.Configuration;
+
 namespace Rampart.Health;
 
 /// <summary>Passive health checking: ejecting a destination on what real traffic shows.</summary>
@@ -7,43 +9,43 @@ namespace Rampart.Health;
 /// <see cref="SuccessesToRestore"/> successes in a row restore it while one failure ejects it again.
 /// The ejection count is forgotten once a destination has stayed healthy for <see cref="MaxEjectionTime"/>.
 /// </remarks>
-public sealed class PassiveHealthOptions
+public sealed class PassiveHealthOptions : FreezableOptions
 {
     /// <summary>Whether traffic outcomes may eject a destination. Default <see langword="true"/>.</summary>
-    public bool Enabled { get; set; } = true;
+    public bool Enabled { get; set => field = Settable(value); } = true;
 
     /// <summary>
     /// Whether an ejection takes the destination out of rotation. Default <see langword="true"/>; <see langword="false"/> is
     /// shadow mode: ejections are computed, journaled ("not enforced"), counted and shown, but traffic is not blocked.
     /// </summary>
-    public bool Enforce { get; set; } = true;
+    public bool Enforce { get; set => field = Settable(value); } = true;
 
     /// <summary>Consecutive failures that eject a destination. Default 5; 0 turns this rule off; otherwise at least 1.</summary>
-    public int ConsecutiveFailures { get; set; } = 5;
+    public int ConsecutiveFailures { get; set => field = Settable(value); } = 5;
 
     /// <summary>Failure rate over <see cref="SamplingDuration"/> that ejects (failures ÷ requests ≥ this). Default 0 (off); otherwise greater than 0 and at most 1.</summary>
-    public double FailureRate { get; set; }
+    public double FailureRate { get; set => field = Settable(value); }
 
     /// <summary>Requests that must be seen within <see cref="SamplingDuration"/> before <see cref="FailureRate"/> may eject. Default 10; at least 1.</summary>
-    public int MinimumRequests { get; set; } = 10;
+    public int MinimumRequests { get; set => field = Settable(value); } = 10;
 
     /// <summary>The sliding window for <see cref="FailureRate"/>. Default 10 s; at least 10 ms.</summary>
-    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan SamplingDuration { get; set => field = Settable(value); } = TimeSpan.FromSeconds(10);
 
     /// <summary>The first ejection's length; the n-th lasts n times this. Default 10 s; positive.</summary>
-    public TimeSpan BaseEjectionTime { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan BaseEjectionTime { get; set => field = Settable(value); } = TimeSpan.FromSeconds(10);
 
     /// <summary>The longest ejection. Default 5 minutes; at least <see cref="BaseEjectionTime"/>.</summary>
-    public TimeSpan MaxEjectionTime { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan MaxEjectionTime { get; set => field = Settable(value); } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// The largest share of a cluster's destinations that passive checking may eject at once, in percent.
     /// One destination may always be ejected. Default 50; 0 to 100.
     /// </summary>
-    public int MaxEjectionPercent { get; set; } = 50;
+    public int MaxEjectionPercent { get; set => field = Settable(value); } = 50;
 
     /// <summary>Consecutive successes on probation that restore a destination. Default 3; at least 1.</summary>
-    public int SuccessesToRestore { get; set; } = 3;
+    public int SuccessesToRestore { get; set => field = Settable(value); } = 3;
 
     /// <summary>Every problem with these options, each naming its key under <paramref name="prefix"/>; empty when valid.</summary>
     /// <param name="prefix">The configuration path of these options, such as <c>Rampart:Clusters:web:HealthCheck:Passive</c>.</param>

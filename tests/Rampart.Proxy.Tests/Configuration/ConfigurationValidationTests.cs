@@ -125,6 +125,20 @@ public sealed class ConfigurationValidationTests
         Assert.Contains("Rampart:Limits:MinRequestBodyDataRateGracePeriod must be more than 00:00:01 and at most 01:00:00 (was 00:00:01)", errors);
     }
 
+    [Fact]
+    public void ValidConfiguration_LoadsAsAnImmutableSnapshot_InvalidStaysEditable()
+    {
+        var options = Load(out var errors);
+        Assert.Empty(errors);
+        Assert.True(options.IsFrozen && options.Clusters["web"].IsFrozen && options.Routes[0].IsFrozen);
+        Assert.Throws<InvalidOperationException>(() => options.Clusters["web"].Timeout = TimeSpan.FromSeconds(1));
+        Assert.Throws<NotSupportedException>(() => options.Routes.Clear());
+
+        var invalid = Load(out errors, ("Rampart:Clusters:web:Retry:MaxAttempts", "0"));
+        Assert.NotEmpty(errors);
+        Assert.False(invalid.IsFrozen); // what could be bound, for a caller to look at or fix
+    }
+
     internal static RampartOptions Load(out IReadOnlyList<string> errors, params (string Key, string? Value)[] overrides)
     {
         var settings = new Dictionary<string, string?>
