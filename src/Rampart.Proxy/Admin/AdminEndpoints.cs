@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Rampart.Clusters;
 using Rampart.Proxy.Admin;
 using Rampart.Proxy.Configuration;
 
@@ -18,22 +19,32 @@ public static class RampartAdminEndpointRouteBuilderExtensions
     });
 
     /// <summary>
-    /// Maps <c>GET /</c> (the live dashboard), <c>GET /status</c>, <c>GET /healthz</c>, <c>POST /config/reload</c> and <c>POST /destinations/{cluster}/{id}/isolate|reset|drain</c>.
-    /// When <c>Rampart:Admin:Token</c> is set, every one of them needs <c>Authorization: Bearer TOKEN</c> (else 401); a
-    /// state-changing request from another origin is refused (403) with or without a token.
+    /// Maps <c>GET /</c> (the live dashboard), <c>GET /status</c>, <c>GET /healthz</c>, <c>POST /config/reload</c> and <c>POST /destinations/{cluster}/{id}/isolate|reset|drain</c>
+    /// for every Rampart cluster of the process: the proxy's (<c>AddRampart</c>) and the HttpClient handler's (<c>AddHttpClient(...).AddRampart</c>),
+    /// either of which may be absent. When a token is set (<paramref name="token"/>, else <c>Rampart:Admin:Token</c>), every one of
+    /// them needs <c>Authorization: Bearer TOKEN</c> (else 401); a state-changing request from another origin is refused (403) with or without a token.
     /// </summary>
-    public static IEndpointRouteBuilder MapRampartAdmin(this IEndpointRouteBuilder endpoints)
+    /// <param name="endpoints">Where to map them.</param>
+    /// <param name="token">The bearer token every request must carry; the proxy's <c>Rampart:Admin:Token</c> when <see langword="null"/>.</param>
+    /// <exception cref="InvalidOperationException">Neither the proxy nor a Rampart HttpClient is registered.</exception>
+    public static IEndpointRouteBuilder MapRampartAdmin(this IEndpointRouteBuilder endpoints, string? token = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        var proxy = endpoints.ServiceProvider.GetRequiredService<Rampart.Proxy.RampartProxy>();
-        var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
-        var group = endpoints.MapGroup("").AddEndpointFilter(new AdminGuard(proxy.Options.Admin.Token, hosts: null).Filter); // the application filters its own hosts
+        var services = endpoints.ServiceProvider;
+        var proxy = services.GetService<Rampart.Proxy.RampartProxy>();
+        var catalog = proxy?.Catalog ?? services.GetService<ClusterCatalog>()
+            ?? throw new InvalidOperationException("MapRampartAdmin needs Rampart's clusters: call services.AddRampart(configuration) or AddHttpClient(...).AddRampart(...) first.");
+        var time = services.GetRequiredService<TimeProvider>();
+        var group = endpoints.MapGroup("").AddEndpointFilter(new AdminGuard(token ?? proxy?.Options.Admin.Token, hosts: null).Filter); // the application filters its own hosts
 
         group.MapGet("/", () => Results.Text(Dashboard.Value, "text/html; charset=utf-8"));
-        group.MapGet("/status", () => Results.Json(StatusDocument.From(proxy, time)));
-        group.MapGet("/healthz", async (HealthCheckService health, CancellationToken cancellationToken) =>
+        group.MapGet("/status", () => Results.Json(StatusDocument.From(catalog, proxy, time)));
+        group.MapGet("/healthz", async (IServiceProvider requestServices, CancellationToken cancellationToken) =>
         {
-            var report = await health.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
+            // The application's health checks when it has them (the proxy registers Rampart's); else Rampart's clusters alone.
+            var report = requestServices.GetService<HealthCheckService>() is { } health
+                ? await health.CheckHealthAsync(cancellationToken).ConfigureAwait(false)
+                : RampartHealthCheck.Report(catalog.Clusters);
             return Results.Json(
                 new
                 {
@@ -44,9 +55,9 @@ public static class RampartAdminEndpointRouteBuilderExtensions
         });
         group.MapPost("/config/reload", () =>
         {
-            if (!proxy.CanReloadConfiguration)
+            if (proxy is not { CanReloadConfiguration: true })
             {
-                return Results.Conflict(new { error = "this proxy was built from options, not from a configuration: there is nothing to reload" });
+                return Results.Conflict(new { error = proxy is null ? "no Rampart proxy runs here: an HttpClient's options reload with its configuration section" : "this proxy was built from options, not from a configuration: there is nothing to reload" });
             }
 
             var result = ReloadStatus.From(proxy.ReloadConfiguration())!;
@@ -54,7 +65,7 @@ public static class RampartAdminEndpointRouteBuilderExtensions
         });
         group.MapPost("/destinations/{cluster}/{id}/{action}", (string cluster, string id, string action) =>
         {
-            var destination = proxy.Clusters.FirstOrDefault(c => c.Id.Equals(cluster, StringComparison.OrdinalIgnoreCase))
+            var destination = catalog.Clusters.FirstOrDefault(c => c.Id.Equals(cluster, StringComparison.OrdinalIgnoreCase))
                 ?.Destinations.FirstOrDefault(d => d.Id.Equals(id, StringComparison.OrdinalIgnoreCase));
             if (destination is null)
             {

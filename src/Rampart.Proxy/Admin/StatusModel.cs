@@ -4,14 +4,21 @@ using Rampart.Destinations;
 namespace Rampart.Proxy.Admin;
 
 /// <summary>The <c>GET /status</c> document (serialized camelCase). The top-level fields are DESIGN.md's contract; more are welcome.</summary>
-public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStatus> Clusters, ConfigStatus Config)
+public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStatus> Clusters, ConfigStatus? Config)
 {
     /// <summary>Takes a snapshot of every cluster and destination of the process (the proxy's and any Rampart HttpClient's).</summary>
     public static StatusDocument From(RampartProxy proxy, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(proxy);
+        return From(proxy.Catalog, proxy, time);
+    }
+
+    /// <summary>Takes a snapshot of every cluster in <paramref name="catalog"/>, with the proxy's configuration when one runs.</summary>
+    public static StatusDocument From(ClusterCatalog catalog, RampartProxy? proxy, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(time);
-        return new(time.GetUtcNow(), [.. proxy.Catalog.Clusters.Select(ClusterStatus.From)], ConfigStatus.From(proxy));
+        return new(time.GetUtcNow(), [.. catalog.Clusters.Select(ClusterStatus.From)], proxy is null ? null : ConfigStatus.From(proxy));
     }
 }
 

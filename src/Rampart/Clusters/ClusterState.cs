@@ -14,24 +14,27 @@ public sealed class ClusterState
     private readonly DestinationState[] _destinations;
     private readonly TimeProvider _time;
     private readonly ClusterDiagnostics _diagnostics;
+    private readonly Random _random;
 
     /// <summary>Creates the cluster's state from validated <paramref name="options"/>.</summary>
     /// <param name="id">The cluster's id.</param>
     /// <param name="options">The cluster's options (validated; see <see cref="ClusterOptions.Validate(string)"/>).</param>
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="diagnostics">Where its destinations' transitions are logged and counted (and those of every cluster a reload makes of it); none when <see langword="null"/>.</param>
+    /// <param name="random">The randomness of random picks (the Random and PowerOfTwoChoices policies, a panic's spread); <see cref="Random.Shared"/> when <see langword="null"/>. Kept across reloads. A seeded <see cref="Random"/> is not thread-safe: for tests that pick from one thread.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public ClusterState(string id, ClusterOptions options, TimeProvider? timeProvider = null, ClusterDiagnostics? diagnostics = null)
+    public ClusterState(string id, ClusterOptions options, TimeProvider? timeProvider = null, ClusterDiagnostics? diagnostics = null, Random? random = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(options);
         options = options.ToSnapshot(id); // the one validation; a snapshot already (a proxy's configuration) is not validated again
         _time = timeProvider ?? TimeProvider.System;
         _diagnostics = diagnostics ?? ClusterDiagnostics.None;
+        _random = random ?? Random.Shared;
         FailureLog = new LogThrottle(_time);
         Id = id;
         Options = options;
-        LoadBalancingPolicies.TryCreate(options.LoadBalancing, out var policy);
+        LoadBalancingPolicies.TryCreate(options.LoadBalancing, out var policy, _random);
         Policy = policy;
         EjectionBudget = new EjectionBudget(options.HealthCheck.Passive.MaxEjectionPercent);
         RetryBudget = new RetryBudget(options.Retry.BudgetRatio, options.Retry.MinRetriesPerWindow, _time);
@@ -45,10 +48,11 @@ public sealed class ClusterState
     {
         _time = previous._time;
         _diagnostics = previous._diagnostics;
+        _random = previous._random;
         FailureLog = previous.FailureLog;
         Id = previous.Id;
         Options = options;
-        LoadBalancingPolicies.TryCreate(options.LoadBalancing, out var policy);
+        LoadBalancingPolicies.TryCreate(options.LoadBalancing, out var policy, _random);
         Policy = policy;
         var old = previous.Options;
         RetryBudget = old.Retry.BudgetRatio == options.Retry.BudgetRatio && old.Retry.MinRetriesPerWindow == options.Retry.MinRetriesPerWindow
@@ -209,7 +213,7 @@ public sealed class ClusterState
         }
 
         // Fewer destinations available than the panic threshold: health checks may be wrong; spread over all.
-        var start = Random.Shared.Next(_destinations.Length);
+        var start = _random.Next(_destinations.Length);
         for (var i = 0; i < _destinations.Length; i++)
         {
             var index = (start + i) % _destinations.Length;

@@ -183,4 +183,33 @@ public sealed class ClusterStateTests
         }).Count(d => d == back);
         Assert.Equal(50, picks);
     }
+
+    [Theory]
+    [InlineData("Random")]
+    [InlineData("PowerOfTwoChoices")]
+    public void SeededRandom_RandomPicksRepeat(string policy)
+    {
+        IEnumerable<string> Picks(int seed)
+        {
+            var options = new ClusterOptions { LoadBalancing = policy };
+            for (var i = 0; i < 5; i++)
+            {
+                options.Destinations[$"d{i}"] = new DestinationOptions { Address = $"http://127.0.0.1:{9001 + i}" };
+            }
+
+            var cluster = new ClusterState("web", options, _time, random: new Random(seed));
+            for (var n = 0; n < 50; n++)
+            {
+                var tried = default(TriedDestinations);
+                Assert.True(cluster.TryAcquire(ref tried, out var lease));
+                cluster.Destinations.Single(d => d == lease.Destination).Report(lease, CallResult.Success);
+                yield return lease.Destination.Id;
+            }
+        }
+
+        var first = Picks(42).ToList();
+        Assert.Equal(first, Picks(42));
+        Assert.NotEqual(first, Picks(43));
+        Assert.True(first.Distinct().Count() > 1);
+    }
 }

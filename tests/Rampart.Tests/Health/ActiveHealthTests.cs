@@ -1,7 +1,8 @@
 using Rampart.Health;
+using Rampart.Tests.Destinations;
 using static Rampart.Tests.Destinations.DestinationFixture;
 
-namespace Rampart.Tests.Destinations;
+namespace Rampart.Tests.Health;
 
 public sealed class ActiveHealthTests
 {

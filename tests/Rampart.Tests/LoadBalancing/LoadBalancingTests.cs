@@ -1,7 +1,8 @@
 using Rampart.CircuitBreaking;
 using Rampart.LoadBalancing;
+using Rampart.Tests.Destinations;
 
-namespace Rampart.Tests.Destinations;
+namespace Rampart.Tests.LoadBalancing;
 
 public sealed class LoadBalancingTests
 {

@@ -1,7 +1,7 @@
 using Rampart.CircuitBreaking;
 using Rampart.Health;
 
-namespace Rampart.Tests.Destinations;
+namespace Rampart.Tests.Health;
 
 public sealed class FailurePolicyTests
 {

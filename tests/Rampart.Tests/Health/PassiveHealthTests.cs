@@ -1,7 +1,8 @@
 using Rampart.CircuitBreaking;
 using Rampart.Health;
+using Rampart.Tests.Destinations;
 
-namespace Rampart.Tests.Destinations;
+namespace Rampart.Tests.Health;
 
 public sealed class PassiveHealthTests
 {
