@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Rampart.CircuitBreaking;
 using Rampart.Health;
 using Rampart.Proxy.Tests.Infrastructure;
@@ -119,7 +121,7 @@ public sealed class RampartHandlerTests : IAsyncLifetime
     [Fact]
     public async Task HandlerRotation_KeepsTheStateAndDoesNotDuplicateProbes()
     {
-        await StartAsync(lifetime: TimeSpan.FromSeconds(1));
+        await StartAsync();
         var handlers = _host!.Services.GetRequiredService<IHttpMessageHandlerFactory>();
         var registry = _host.Services.GetRequiredService<RampartClientRegistry>();
         var first = handlers.CreateHandler("catalog");
@@ -130,8 +132,8 @@ public sealed class RampartHandlerTests : IAsyncLifetime
 
         var cluster = registry.Clusters.Single();
         cluster.Destinations[0].Breaker.Isolate("by test");
-        HttpMessageHandler second = first;
-        await WaitUntilAsync(() => !ReferenceEquals(second = handlers.CreateHandler("catalog"), first)); // the factory rotated its handlers
+        var second = BuildHandlerChain("catalog"); // what the factory builds when it rotates a client's handlers
+        Assert.NotSame(first, second);
 
         using (var client = new HttpClient(second, disposeHandler: false) { BaseAddress = new Uri("http://catalog") })
         {
@@ -183,11 +185,11 @@ public sealed class RampartHandlerTests : IAsyncLifetime
         Assert.All(h2, b => Assert.Equal(["HTTP/2"], b.ProbeProtocols.Keys));
     }
 
-    private async Task<HttpClient> StartAsync(Action<RampartClientOptions>? configure = null, TimeSpan? lifetime = null)
+    private async Task<HttpClient> StartAsync(Action<RampartClientOptions>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        var http = builder.Services.AddHttpClient("catalog", c => c.BaseAddress = new Uri("http://catalog"))
+        builder.Services.AddHttpClient("catalog", c => c.BaseAddress = new Uri("http://catalog"))
             .AddRampart(o =>
             {
                 for (var i = 0; i < 3; i++)
@@ -206,23 +208,22 @@ public sealed class RampartHandlerTests : IAsyncLifetime
                 o.Cluster.Retry.MinRetriesPerWindow = 1000;
                 configure?.Invoke(o);
             });
-        if (lifetime is { } l)
-        {
-            http.SetHandlerLifetime(l);
-        }
-
         _host = builder.Build();
         await _host.StartAsync();
         return _host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
     }
 
-    // Only for IHttpClientFactory's handler rotation, which runs on the factory's own timer and says nothing when it happens.
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    // A new handler chain for a client, built as IHttpClientFactory builds one when a handler's lifetime ends (the
+    // factory's rotation runs on its own timer and says nothing when it happens).
+    private HttpMessageHandler BuildHandlerChain(string name)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (!condition())
+        var builder = _host!.Services.GetRequiredService<HttpMessageHandlerBuilder>();
+        builder.Name = name;
+        foreach (var action in _host.Services.GetRequiredService<IOptionsMonitor<HttpClientFactoryOptions>>().Get(name).HttpMessageHandlerBuilderActions)
         {
-            await Task.Delay(20, timeout.Token);
+            action(builder);
         }
+
+        return builder.Build();
     }
 }

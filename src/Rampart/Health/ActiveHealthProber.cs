@@ -76,6 +76,15 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Whether <paramref name="destination"/> is tracked: its probe loop runs (or will, once the prober starts).</summary>
+    internal bool IsTracking(DestinationState destination)
+    {
+        lock (_lock)
+        {
+            return _loops.ContainsKey(destination);
+        }
+    }
+
     /// <summary>Starts probing <paramref name="destination"/> (at once when started) if its active checks are enabled and it is not tracked yet.</summary>
     public void Track(DestinationState destination)
     {

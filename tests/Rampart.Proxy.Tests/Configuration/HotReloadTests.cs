@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Rampart.Destinations;
 using Rampart.Health;
 using Rampart.Proxy.Admin;
@@ -58,9 +59,9 @@ public sealed class HotReloadTests : IAsyncDisposable
         await Wait.UntilAsync(() => load.Sent > sent + 200, "200 more requests", [load]);
         Assert.Equal(servedByB2, _backends[2].Requests);
         Assert.True(load.ServedBy.GetValueOrDefault("b2") > 0, "b2's slow requests were answered");
-        var lastProbe = oldB2.LastProbe;
-        await Task.Delay(TimeSpan.FromSeconds(0.6)); // three probe intervals
-        Assert.Equal(lastProbe, oldB2.LastProbe);   // no longer probed
+        var prober = _server!.Services.GetRequiredService<Rampart.Health.ActiveHealthProber>();
+        Assert.False(prober.IsTracking(oldB2), "the removed destination is still probed"); // its loop was cancelled by the reload
+        Assert.True(prober.IsTracking(b3));
 
         // b0 stays: its state carried over to the retuned destination (its health and its journal).
         var b0 = Destination("b0");
