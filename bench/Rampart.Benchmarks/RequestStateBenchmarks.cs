@@ -16,6 +16,7 @@ public class RequestStateBenchmarks
 {
     private readonly CancellationTokenSource _requestAborted = new();
     private readonly Answer200 _transport = new();
+    private readonly CancellationTokenSource _deadline = new();
     private ClusterState _cluster = null!;
 
     [GlobalSetup]
@@ -30,7 +31,22 @@ public class RequestStateBenchmarks
         _cluster = new ClusterState("bench", options);
     }
 
-    [Benchmark(Baseline = true, Description = "inline: deadline token sources + acquire + classify + report")]
+    [Benchmark(Baseline = true, Description = "before (proxy): a reused deadline source + acquire + classify + report, inline")]
+    public bool InlinePooled()
+    {
+        _deadline.CancelAfter(_cluster.Options.Timeout);
+        using var abort = _requestAborted.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _deadline);
+        _cluster.RetryBudget.RecordRequest();
+        var tried = default(TriedDestinations);
+        _cluster.TryAcquire(ref tried, out var lease);
+        var (result, detail) = _cluster.FailurePolicy.ClassifyStatus(200);
+        lease.Destination.Report(lease, result, detail);
+        var cancelled = _deadline.IsCancellationRequested;
+        _deadline.TryReset();
+        return cancelled;
+    }
+
+    [Benchmark(Description = "before (handler): two token sources + acquire + classify + report, inline")]
     public bool Inline()
     {
         using var deadline = new CancellationTokenSource(_cluster.Options.Timeout, TimeProvider.System);
@@ -54,7 +70,11 @@ public class RequestStateBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _requestAborted.Dispose();
+    public void Cleanup()
+    {
+        _requestAborted.Dispose();
+        _deadline.Dispose();
+    }
 
     private sealed class Answer200 : IAttemptTransport<int>
     {
