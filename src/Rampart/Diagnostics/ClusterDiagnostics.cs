@@ -10,7 +10,7 @@ namespace Rampart.Diagnostics;
 /// What every cluster reports, wherever it was created (a proxy, an HttpClient handler, a library user's own code):
 /// each destination transition as one log line (events 1001/1002) and in <c>rampart.transitions</c>, and each probe in
 /// <c>rampart.probe.duration</c>; and what the attempt loop does with its requests (events 3001–3005, category
-/// <c>Rampart.Failover</c>; <c>rampart.attempts</c>, <c>rampart.retries</c>, <c>rampart.no_destination</c>).
+/// <c>Rampart.Failover</c>; <c>rampart.requests</c>, <c>rampart.attempt.duration</c>, <c>rampart.retries</c>, <c>rampart.no_destination</c>).
 /// </summary>
 public sealed class ClusterDiagnostics
 {
