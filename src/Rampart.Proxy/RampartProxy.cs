@@ -168,14 +168,14 @@ public sealed partial class RampartProxy : IDisposable
             if (OptionsTree.Same(old.Cluster.Options, clusterOptions))
             {
                 // Nothing changed: the very same cluster and forwarder (a new one, sharing both, when only the forwarded headers did).
-                forwarders.Add(id, old.Forwarded == forwarded ? old : new ClusterForwarder(old.Cluster, _forwarder, _forwardingLogger, forwarded, old.Client));
+                forwarders.Add(id, old.Forwarded == forwarded ? old : new ClusterForwarder(old.Cluster, _forwarder, _forwardingLogger, forwarded, old.Client, old.FastClient));
                 continue;
             }
 
             var reconfigured = old.Cluster.Reconfigure(clusterOptions);
             ConfigurationChanges.Cluster(old.Cluster, reconfigured, changes!);
-            var client = ClusterForwarder.CanShareClient(old.Cluster.Options, clusterOptions) ? old.Client : null;
-            forwarders.Add(id, new ClusterForwarder(reconfigured, _forwarder, _forwardingLogger, forwarded, client));
+            var share = ClusterForwarder.CanShareClient(old.Cluster.Options, clusterOptions);
+            forwarders.Add(id, new ClusterForwarder(reconfigured, _forwarder, _forwardingLogger, forwarded, share ? old.Client : null, share ? old.FastClient : null));
         }
 
         if (previous is not null)

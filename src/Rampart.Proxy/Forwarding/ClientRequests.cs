@@ -29,6 +29,11 @@ internal static class ClientRequests
 
         return null;
     }
+
+    /// <summary>Whether the request asks for an upgrade (WebSockets over HTTP/1.1's <c>Upgrade</c>, or HTTP/2's extended CONNECT).</summary>
+    public static bool AsksForUpgrade(HttpContext context) =>
+        context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+        || context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true };
 }
 
 /// <summary>A client's request answered by Rampart with a 4xx: no destination is involved, nothing counts against one.</summary>

@@ -8,6 +8,7 @@ using Microsoft.Net.Http.Headers;
 using Rampart.Clusters;
 using Rampart.Failover;
 using Rampart.Health;
+using Rampart.Proxy.Forwarding.Fast;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Rampart.Proxy.Forwarding;
@@ -25,9 +26,10 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
     private readonly ForwarderRequestConfig _exactVersionConfig; // HTTP/2 with prior knowledge (h2c)
     private readonly RampartTransformer _transformer;
     private readonly ILogger _logger;
+    private readonly FastTransport? _fast;
 
     // client: shared with the forwarder this one replaces (a reload that kept the attempt timeout); a new one when null.
-    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, ILogger logger, ForwardedHeaders forwarded, HttpMessageInvoker? client = null)
+    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, ILogger logger, ForwardedHeaders forwarded, HttpMessageInvoker? client = null, Http1Client? fastClient = null)
     {
         Forwarded = forwarded;
         Cluster = cluster;
@@ -54,7 +56,15 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
         _exactVersionConfig = _requestConfig with { VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        if (options.UsesFastForwarder)
+        {
+            FastClient = fastClient ?? new Http1Client(options.AttemptTimeout, cluster.Time);
+            _fast = new FastTransport(FastClient, forwarded);
+        }
     }
+
+    /// <summary>The fast path's connection pools, when the cluster uses it (shared with the forwarder a reload makes, like <see cref="Client"/>).</summary>
+    public Http1Client? FastClient { get; }
 
     public ClusterState Cluster { get; }
 
@@ -63,7 +73,8 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
 
     /// <summary>Whether a forwarder for <paramref name="next"/> may keep the client of one for <paramref name="previous"/>: the settings the client is built from are the same.</summary>
     public static bool CanShareClient(ClusterOptions previous, ClusterOptions next) =>
-        previous.AttemptTimeout == next.AttemptTimeout && previous.MaxConnectionsPerDestination == next.MaxConnectionsPerDestination;
+        previous.AttemptTimeout == next.AttemptTimeout && previous.MaxConnectionsPerDestination == next.MaxConnectionsPerDestination
+        && previous.UsesFastForwarder == next.UsesFastForwarder;
 
     /// <summary>The client requests go out through (one connection pool per cluster).</summary>
     public HttpMessageInvoker Client => _client;
@@ -97,7 +108,9 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
 
         try
         {
-            var result = await loop.RunAsync(this, context).ConfigureAwait(false);
+            // The fast path takes every request of a cluster that uses it but upgrades (WebSockets), which go the YARP way.
+            IAttemptTransport<HttpContext> transport = _fast is not null && !ClientRequests.AsksForUpgrade(context) ? _fast : this;
+            var result = await loop.RunAsync(transport, context).ConfigureAwait(false);
             await AnswerAsync(context, result).ConfigureAwait(false);
         }
         finally
@@ -146,7 +159,11 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         }
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        FastClient?.Dispose();
+    }
 
     private Task AnswerAsync(HttpContext context, FailoverResult result)
     {

@@ -38,6 +38,51 @@ internal sealed record ForwardedHeaders(ForwardedHeadersMode Mode, ForwardedHead
     private const string XForwardedHost = "X-Forwarded-Host";
     private const string Forwarded = "Forwarded";
 
+    /// <summary>Whether the client's <c>X-Forwarded-*</c> headers are dropped (rewritten, or replaced) rather than passed on.</summary>
+    public bool DropsXForwarded => Mode != ForwardedHeadersMode.Off && (Format != ForwardedHeadersFormat.Forwarded || Mode != ForwardedHeadersMode.Append);
+
+    /// <summary>Whether the client's <c>Forwarded</c> header is dropped (rewritten, or replaced) rather than passed on.</summary>
+    public bool DropsForwarded => Mode != ForwardedHeadersMode.Off && (Format != ForwardedHeadersFormat.XForwarded || Mode != ForwardedHeadersMode.Append);
+
+    /// <summary>Whether <paramref name="name"/> is one of the headers this mode drops from the client's request.</summary>
+    public bool Drops(string name) =>
+        (DropsXForwarded && (name.Equals(XForwardedFor, StringComparison.OrdinalIgnoreCase) || name.Equals(XForwardedProto, StringComparison.OrdinalIgnoreCase) || name.Equals(XForwardedHost, StringComparison.OrdinalIgnoreCase)))
+        || (DropsForwarded && name.Equals(Forwarded, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The values this mode and format write for <paramref name="context"/>'s request (null: not written). The one decision of both forwarders.</summary>
+    public (string? For, string? Proto, string? Host, string? Forwarded) Values(HttpContext context)
+    {
+        if (Mode == ForwardedHeadersMode.Off)
+        {
+            return default;
+        }
+
+        var request = context.Request;
+        var client = context.Connection.RemoteIpAddress;
+        var host = request.Host.Value; // empty for an HTTP/1.0 request without Host: then no host is claimed
+        var append = Mode == ForwardedHeadersMode.Append;
+        string? forwardedFor = null, proto = null, forwardedHost = null, forwarded = null;
+        if (Format != ForwardedHeadersFormat.Forwarded)
+        {
+            var earlier = append ? request.Headers[XForwardedFor].ToString() : "";
+            var self = client?.ToString();
+            var chain = self is null ? earlier : earlier.Length == 0 ? self : earlier + ", " + self;
+            forwardedFor = chain.Length > 0 ? chain : null;
+            proto = request.Scheme;
+            forwardedHost = string.IsNullOrEmpty(host) ? null : host;
+        }
+
+        if (Format != ForwardedHeadersFormat.XForwarded)
+        {
+            var element = "for=" + Node(client) + ";proto=" + request.Scheme + (string.IsNullOrEmpty(host) ? "" : ";host=" + Value(host));
+            var earlier = append ? request.Headers[Forwarded].ToString() : "";
+            forwarded = earlier.Length == 0 ? element : earlier + ", " + element;
+        }
+
+        return (forwardedFor, proto, forwardedHost, forwarded);
+    }
+
+    /// <summary>Writes them onto YARP's outgoing request (which copied the client's headers).</summary>
     public void Apply(HttpContext context, HttpRequestMessage proxyRequest)
     {
         if (Mode == ForwardedHeadersMode.Off)
@@ -46,48 +91,35 @@ internal sealed record ForwardedHeaders(ForwardedHeadersMode Mode, ForwardedHead
         }
 
         var headers = proxyRequest.Headers;
-        var request = context.Request;
-        var client = context.Connection.RemoteIpAddress;
-        var host = request.Host.Value; // empty for an HTTP/1.0 request without Host: then no host is claimed
-        var append = Mode == ForwardedHeadersMode.Append;
-
-        // A family not written here passes as the client sent it (the forwarder copied it), unless the mode is Replace.
-        if (Format != ForwardedHeadersFormat.Forwarded || !append)
+        if (DropsXForwarded)
         {
             headers.Remove(XForwardedFor);
             headers.Remove(XForwardedProto);
             headers.Remove(XForwardedHost);
         }
 
-        if (Format != ForwardedHeadersFormat.Forwarded)
-        {
-            var earlier = append ? request.Headers[XForwardedFor].ToString() : "";
-            var self = client?.ToString();
-            var chain = self is null ? earlier : earlier.Length == 0 ? self : earlier + ", " + self;
-            if (chain.Length > 0)
-            {
-                headers.TryAddWithoutValidation(XForwardedFor, chain);
-            }
-
-            headers.TryAddWithoutValidation(XForwardedProto, request.Scheme);
-            if (!string.IsNullOrEmpty(host))
-            {
-                headers.TryAddWithoutValidation(XForwardedHost, host);
-            }
-        }
-
-        if (Format != ForwardedHeadersFormat.XForwarded || !append)
+        if (DropsForwarded)
         {
             headers.Remove(Forwarded);
         }
 
-        if (Format != ForwardedHeadersFormat.XForwarded)
+        var (forwardedFor, proto, host, forwarded) = Values(context);
+        Add(headers, XForwardedFor, forwardedFor);
+        Add(headers, XForwardedProto, proto);
+        Add(headers, XForwardedHost, host);
+        Add(headers, Forwarded, forwarded);
+
+        static void Add(System.Net.Http.Headers.HttpRequestHeaders headers, string name, string? value)
         {
-            var element = "for=" + Node(client) + ";proto=" + request.Scheme + (string.IsNullOrEmpty(host) ? "" : ";host=" + Value(host));
-            var earlier = append ? request.Headers[Forwarded].ToString() : "";
-            headers.TryAddWithoutValidation(Forwarded, earlier.Length == 0 ? element : earlier + ", " + element);
+            if (value is not null)
+            {
+                headers.TryAddWithoutValidation(name, value);
+            }
         }
     }
+
+    /// <summary>The header names <see cref="Values"/> are written under, in its order.</summary>
+    public static (string For, string Proto, string Host, string Forwarded) Names => (XForwardedFor, XForwardedProto, XForwardedHost, Forwarded);
 
     // RFC 7239 §6: an IPv6 node is bracketed and quoted; an unknown client is "unknown".
     private static string Node(IPAddress? address) => address switch

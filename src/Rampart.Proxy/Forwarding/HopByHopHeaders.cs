@@ -11,6 +11,43 @@ internal static class HopByHopHeaders
 {
     private static readonly string[] Fixed = ["Keep-Alive", "Proxy-Connection", "Proxy-Authorization"];
 
+    /// <summary>Whether a request header is one of the fixed hop-by-hop set (<c>Keep-Alive</c>, <c>Proxy-Connection</c>, <c>Proxy-Authorization</c>).</summary>
+    public static bool IsFixedRequestHeader(string name)
+    {
+        foreach (var known in Fixed)
+        {
+            if (name.Equals(known, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The header names a request's <c>Connection</c> header lists (they stay on their hop); empty, allocating nothing, in the usual case.</summary>
+    public static string[] ListedIn(IHeaderDictionary headers)
+    {
+        var connection = headers.Connection;
+        if (connection.Count == 0)
+        {
+            return [];
+        }
+
+        if (connection.Count == 1)
+        {
+            return Named(connection[0]);
+        }
+
+        List<string> names = [];
+        foreach (var value in connection)
+        {
+            names.AddRange(Named(value));
+        }
+
+        return [.. names];
+    }
+
     /// <summary>Removes the request's hop-by-hop headers from the outgoing request (the upgrade of an upgrade request excepted).</summary>
     public static void Strip(HttpContext context, HttpRequestMessage proxyRequest)
     {

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Rampart.Failover;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -24,7 +23,7 @@ internal sealed class RampartTransformer(ForwardedHeaders forwarded) : HttpTrans
         if (proxyResponse is not null && httpContext.Features.Get<ProxyAttempt>() is { } attempt)
         {
             // Passing on a 101 the request did not ask for would hand the client's connection to a protocol it never asked for.
-            var unexpectedUpgrade = proxyResponse.StatusCode == HttpStatusCode.SwitchingProtocols && !AskedForUpgrade(httpContext);
+            var unexpectedUpgrade = proxyResponse.StatusCode == HttpStatusCode.SwitchingProtocols && !ClientRequests.AsksForUpgrade(httpContext);
             if (attempt.Loop.OnResponse((int)proxyResponse.StatusCode, unexpectedUpgrade) != ResponseVerdict.PassOn)
             {
                 return ValueTask.FromResult(false); // kept from the client: copy nothing, send nothing
@@ -52,8 +51,4 @@ internal sealed class RampartTransformer(ForwardedHeaders forwarded) : HttpTrans
         HopByHopHeaders.Strip(proxyResponse, headers);
         return result;
     }
-
-    private static bool AskedForUpgrade(HttpContext context) =>
-        context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
-        || context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true };
 }

@@ -58,6 +58,17 @@ public sealed class ClusterOptions : FreezableOptions
     /// </summary>
     public string HttpVersion { get; set => field = Settable(value); } = "1.1";
 
+    /// <summary>
+    /// The proxy's data path to the destinations: <c>"Yarp"</c> (default: YARP's forwarder, every protocol) or
+    /// <c>"Fast"</c> (Rampart's own HTTP/1.1 path: pooled connections, a strict response parser; needs
+    /// <c>HttpVersion</c> 1.1 and <c>http://</c> destinations; upgrade requests still go the YARP way). Every decision is
+    /// the same on both. The HttpClient handler ignores it.
+    /// </summary>
+    public string Forwarder { get; set => field = Settable(value); } = "Yarp";
+
+    /// <summary>Whether <see cref="Forwarder"/> names Rampart's own HTTP/1.1 path.</summary>
+    internal bool UsesFastForwarder => Forwarder.Equals("Fast", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Validates these options once and returns them as an immutable snapshot (themselves, when they are one already): what a <see cref="ClusterState"/> holds.</summary>
     /// <param name="prefix">The configuration path of this cluster, such as <c>Rampart:Clusters:web</c>, that every problem is reported under.</param>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem, each naming its key.</exception>
@@ -89,6 +100,16 @@ public sealed class ClusterOptions : FreezableOptions
         errors.Check(PanicThreshold is >= 0 and <= 1, nameof(PanicThreshold), "must be between 0 (off) and 1", PanicThreshold);
         errors.Check(MaxConnectionsPerDestination >= 0, nameof(MaxConnectionsPerDestination), "must be 0 (no limit) or positive", MaxConnectionsPerDestination);
         errors.Check(HttpVersions.TryParse(HttpVersion, out _), nameof(HttpVersion), "must be one of " + string.Join(", ", HttpVersions.Names), HttpVersion);
+        errors.Check(UsesFastForwarder || Forwarder.Equals("Yarp", StringComparison.OrdinalIgnoreCase), nameof(Forwarder), "must be one of Yarp, Fast", Forwarder);
+        if (UsesFastForwarder)
+        {
+            errors.Check(HttpVersion == "1.1", nameof(Forwarder), "Fast speaks HTTP/1.1 only: HttpVersion must be 1.1", Forwarder);
+            errors.Check(MaxConnectionsPerDestination == 0, nameof(Forwarder), "Fast does not limit connections yet: MaxConnectionsPerDestination must be 0", Forwarder);
+            foreach (var (id, destination) in Destinations)
+            {
+                errors.Check(!destination.Address.StartsWith("https:", StringComparison.OrdinalIgnoreCase), $"{nameof(Destinations)}:{id}:{nameof(DestinationOptions.Address)}", "must be http:// with Forwarder Fast (no TLS on the fast path yet)", destination.Address);
+            }
+        }
         errors.AtMostADay((nameof(AttemptTimeout), AttemptTimeout), (nameof(Timeout), Timeout), (nameof(SlowStartWindow), SlowStartWindow));
         errors.AtMost(Retry.MinRetriesPerWindow, 1_000_000, "Retry:MinRetriesPerWindow");
         errors.AtMost(MaxConnectionsPerDestination, 1_000_000, nameof(MaxConnectionsPerDestination));

@@ -28,16 +28,25 @@ internal sealed class ObjectPool<T>(int size)
         return null;
     }
 
-    public void Return(T item)
+    public void Return(T item) => TryReturn(item);
+
+    /// <summary>Keeps <paramref name="item"/>; false when the pool is full (the caller disposes it).</summary>
+    public bool TryReturn(T item)
     {
         if (_first is null && Interlocked.CompareExchange(ref _first, item, null) is null)
         {
-            return;
+            return true;
         }
 
         var items = _items;
-        for (var i = 0; i < items.Length && Interlocked.CompareExchange(ref items[i], item, null) is not null; i++)
+        for (var i = 0; i < items.Length; i++)
         {
+            if (items[i] is null && Interlocked.CompareExchange(ref items[i], item, null) is null)
+            {
+                return true;
+            }
         }
+
+        return false;
     }
 }

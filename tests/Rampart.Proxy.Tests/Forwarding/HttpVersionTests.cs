@@ -14,7 +14,7 @@ public sealed class HttpVersionTests
     public async Task HttpVersion2_H2cOnlyBackends_ProbedHealthy_ServedOverOneConnectionEach()
     {
         await using var f = await ProxyFixture.StartAsync(
-            settings: new Dictionary<string, string?> { ["Rampart:Clusters:web:HttpVersion"] = "2" },
+            settings: new Dictionary<string, string?> { ["Rampart:Clusters:web:HttpVersion"] = "2", ["Rampart:Clusters:web:Forwarder"] = "Yarp" },
             protocols: HttpProtocols.Http2);
         foreach (var d in f.Cluster.Destinations)
         {
@@ -61,7 +61,7 @@ public sealed class HttpVersionTests
     {
         await using var f = await ProxyFixture.StartAsync(
             backends: 1,
-            settings: new Dictionary<string, string?> { ["Rampart:Clusters:web:HttpVersion"] = "2" },
+            settings: new Dictionary<string, string?> { ["Rampart:Clusters:web:HttpVersion"] = "2", ["Rampart:Clusters:web:Forwarder"] = "Yarp" },
             protocols: HttpProtocols.Http2);
 
         using var get = await f.Client.GetAsync("/x");
@@ -78,7 +78,7 @@ public sealed class HttpVersionTests
     {
         // One connection carries every request in flight to a destination: killing it fails them all at once.
         await using var f = await ProxyFixture.StartAsync(
-            settings: new Dictionary<string, string?> { ["Rampart:Clusters:web:HttpVersion"] = "2" },
+            settings: new Dictionary<string, string?> { ["Rampart:Clusters:web:HttpVersion"] = "2", ["Rampart:Clusters:web:Forwarder"] = "Yarp" },
             protocols: HttpProtocols.Http2);
         var load = new Load(f.Client);
         await load.RunAsync(200, workers: 8);

@@ -62,6 +62,10 @@ public sealed class ProxyFixture : IAsyncDisposable
             [c + "AttemptTimeout"] = "00:00:02", // a cold first request (JIT, first connections) may take longer than 0.5 s
             [c + "Timeout"] = "00:00:05",
         };
+        if (Environment.GetEnvironmentVariable("RAMPART_TEST_FORWARDER") is { Length: > 0 } forwarder)
+        {
+            settings[c + "Forwarder"] = forwarder; // the whole suite on one data path: RAMPART_TEST_FORWARDER=Fast dotnet test
+        }
         foreach (var b in backends)
         {
             settings[$"{c}Destinations:{b.Name}:Address"] = b.Address.ToString();

@@ -1,0 +1,124 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+
+namespace Rampart.Proxy.Forwarding.Fast;
+
+/// <summary>
+/// One connection to a destination: a socket with a pipe each way, and a timer that bounds every wait on it (the
+/// attempt timeout as an activity timeout, as YARP's). Reused only after a request fully sent and a response fully
+/// read and well framed, with nothing left over.
+/// </summary>
+internal sealed class Http1Connection : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly TimeSpan _activityTimeout;
+    private readonly CancellationTokenSource _activity = new();
+
+    private Http1Connection(Socket socket, TimeSpan activityTimeout)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _activityTimeout = activityTimeout;
+        Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 8192, minimumReadSize: 2048, leaveOpen: true));
+        Writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+    }
+
+    public PipeReader Reader { get; }
+
+    public PipeWriter Writer { get; }
+
+    /// <summary>Cancelled when the activity timer fires or the attempt is cancelled (<see cref="Abort"/>).</summary>
+    public CancellationToken Token => _activity.Token;
+
+    /// <summary>Whether the activity timer fired (rather than the attempt being cancelled).</summary>
+    public bool TimedOut { get; private set; }
+
+    /// <summary>Whether it served a request before this one (a stale reused connection may fail before any byte of a response).</summary>
+    public bool Reused { get; set; }
+
+    /// <summary>When it went back to the pool (a timestamp).</summary>
+    public long IdleSince { get; set; }
+
+    public static async ValueTask<Http1Connection> ConnectAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            connectTimeout.CancelAfter(timeout);
+            await socket.ConnectAsync(host, port, connectTimeout.Token).ConfigureAwait(false);
+            return new Http1Connection(socket, timeout);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts (or restarts) the activity timer before a wait.</summary>
+    public CancellationToken Arm()
+    {
+        _activity.CancelAfter(_activityTimeout);
+        return _activity.Token;
+    }
+
+    /// <summary>Called by the attempt's cancellation: every wait on the connection ends.</summary>
+    public void Abort()
+    {
+        try
+        {
+            _activity.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed already: nothing waits on it any more.
+        }
+    }
+
+    /// <summary>Marks a timeout as the timer's, for the attempt's attribution.</summary>
+    public void NoteTimeout() => TimedOut = !TimedOut && _activity.IsCancellationRequested;
+
+    /// <summary>Readies it for the pool: the timer stopped and reset. False when it cannot be reused (the timer fired).</summary>
+    public bool TryIdle()
+    {
+        if (!_activity.TryReset())
+        {
+            return false;
+        }
+
+        Reused = true;
+        return true;
+    }
+
+    /// <summary>Whether the destination closed it (or sent something unasked) while it sat idle: then it is not reused.</summary>
+    public bool LooksClosed()
+    {
+        try
+        {
+            return _socket.Poll(0, SelectMode.SelectRead); // readable while idle: EOF, a reset, or stray bytes
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Closes the connection (the socket is closed at once; nothing waits).</summary>
+    public void Close()
+    {
+        // Never flushes what is left (a closed connection's bytes go nowhere) and never throws.
+        var closed = new IOException("connection closed");
+        Writer.Complete(closed);
+        Reader.Complete(closed);
+        _stream.Dispose();
+        _activity.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Close();
+        return ValueTask.CompletedTask;
+    }
+}

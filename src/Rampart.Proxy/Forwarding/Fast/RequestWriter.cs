@@ -1,0 +1,142 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace Rampart.Proxy.Forwarding.Fast;
+
+/// <summary>
+/// Writes a request's head straight from Kestrel's parsed request into a connection's pipe: the request line with
+/// the destination's path, <c>Host</c> the destination's authority, the client's headers but those that belong to
+/// its hop, the forwarded headers, and the body's framing. No <c>HttpRequestMessage</c>, no header validation pass.
+/// </summary>
+internal static class RequestWriter
+{
+    /// <summary>How the request's body goes to the destination.</summary>
+    public enum Framing
+    {
+        None,
+        ContentLength,
+        Chunked,
+    }
+
+    public static void WriteHead(PipeWriter writer, HttpContext context, Http1Pool pool, ForwardedHeaders forwarded, Framing framing, long contentLength)
+    {
+        var request = context.Request;
+        Write(writer, request.Method);
+        Write(writer, " ");
+        var path = request.Path.ToUriComponent();
+        if (pool.PathPrefix.Length > 0)
+        {
+            Write(writer, pool.PathPrefix);
+        }
+
+        Write(writer, path.Length == 0 && pool.PathPrefix.Length == 0 ? "/" : path);
+        if (request.QueryString.Value is { Length: > 0 } query)
+        {
+            Write(writer, query);
+        }
+
+        writer.Write(" HTTP/1.1\r\n"u8);
+        writer.Write(pool.HostLine);
+
+        var listed = HopByHopHeaders.ListedIn(request.Headers);
+        foreach (var (name, values) in request.Headers)
+        {
+            if (StaysOnItsHop(name, listed) || forwarded.Drops(name))
+            {
+                continue;
+            }
+
+            WriteHeader(writer, name, values);
+        }
+
+        var (forwardedFor, proto, host, forwardedElement) = forwarded.Values(context);
+        var names = ForwardedHeaders.Names;
+        WriteHeader(writer, names.For, forwardedFor);
+        WriteHeader(writer, names.Proto, proto);
+        WriteHeader(writer, names.Host, host);
+        WriteHeader(writer, names.Forwarded, forwardedElement);
+        switch (framing)
+        {
+            case Framing.ContentLength:
+                writer.Write("Content-Length: "u8);
+                var span = writer.GetSpan(20);
+                contentLength.TryFormat(span, out var written, provider: System.Globalization.CultureInfo.InvariantCulture);
+                writer.Advance(written);
+                writer.Write("\r\n"u8);
+                break;
+            case Framing.Chunked:
+                writer.Write("Transfer-Encoding: chunked\r\n"u8);
+                break;
+        }
+
+        writer.Write("\r\n"u8);
+    }
+
+    /// <summary>
+    /// Headers of the client's connection, not of the request: the ones YARP's forwarder drops (<c>Host</c> is the
+    /// destination's, the framing is written afresh, <c>Expect</c> was answered by Kestrel), the fixed hop-by-hop set,
+    /// and whatever <c>Connection</c> lists.
+    /// </summary>
+    private static bool StaysOnItsHop(string name, string[] listed)
+    {
+        switch (name.Length)
+        {
+            case 2 when name.Equals("TE", StringComparison.OrdinalIgnoreCase):
+            case 4 when name.Equals("Host", StringComparison.OrdinalIgnoreCase):
+            case 6 when name.Equals("Expect", StringComparison.OrdinalIgnoreCase):
+            case 7 when name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase):
+            case 10 when name.Equals("Connection", StringComparison.OrdinalIgnoreCase):
+            case 14 when name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase):
+            case 17 when name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase):
+                return true;
+        }
+
+        if (HopByHopHeaders.IsFixedRequestHeader(name))
+        {
+            return true;
+        }
+
+        foreach (var other in listed)
+        {
+            if (name.Equals(other, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void WriteHeader(PipeWriter writer, string name, StringValues values)
+    {
+        if (StringValues.IsNullOrEmpty(values))
+        {
+            return;
+        }
+
+        Write(writer, name);
+        writer.Write(": "u8);
+        var separator = name.Equals("Cookie", StringComparison.OrdinalIgnoreCase) ? "; " : ", ";
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (i > 0)
+            {
+                Write(writer, separator);
+            }
+
+            Write(writer, values[i] ?? "");
+        }
+
+        writer.Write("\r\n"u8);
+    }
+
+    private static void Write(PipeWriter writer, string text)
+    {
+        var span = writer.GetSpan(text.Length);
+        var written = Encoding.Latin1.GetBytes(text, span);
+        writer.Advance(written);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Collections.Frozen;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace Rampart.Proxy.Forwarding.Fast;
+
+/// <summary>Copies a parsed response head's headers into Kestrel's response, but those that belong to the destination's hop.</summary>
+internal static class ResponseHeaders
+{
+    private static readonly string[] Common =
+    [
+        HeaderNames.ContentType, HeaderNames.ContentLength, HeaderNames.Date, HeaderNames.Server, HeaderNames.CacheControl,
+        HeaderNames.ETag, HeaderNames.LastModified, HeaderNames.Expires, HeaderNames.SetCookie, HeaderNames.Location,
+        HeaderNames.Vary, HeaderNames.ContentEncoding, HeaderNames.AcceptRanges, HeaderNames.Age, HeaderNames.ContentLanguage,
+        HeaderNames.ContentDisposition, HeaderNames.ContentRange, HeaderNames.AccessControlAllowOrigin, HeaderNames.StrictTransportSecurity,
+        HeaderNames.XContentTypeOptions, HeaderNames.XFrameOptions, HeaderNames.RetryAfter, HeaderNames.WWWAuthenticate, HeaderNames.Via,
+        HeaderNames.AltSvc, HeaderNames.Link, HeaderNames.Pragma, HeaderNames.Allow,
+    ];
+
+    // Names as the destination usually spells them, without a string per response.
+    private static readonly FrozenDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> Names =
+        Common.ToFrozenDictionary(n => n, StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>();
+
+    public static void Copy(ReadOnlySpan<byte> head, ResponseHead parsed, HttpResponse response)
+    {
+        var headers = response.Headers;
+        string[] listed = parsed.ConnectionListsNames ? Listed(head, parsed) : [];
+        foreach (var header in parsed.Headers)
+        {
+            var nameBytes = head.Slice(header.NameStart, header.NameLength);
+            if (StaysOnItsHop(nameBytes, parsed.Status))
+            {
+                continue;
+            }
+
+            var name = Name(nameBytes);
+            if (listed.Length > 0 && Array.Exists(listed, l => l.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
+            var value = Encoding.Latin1.GetString(head.Slice(header.ValueStart, header.ValueLength));
+            headers.Append(name, value);
+        }
+    }
+
+    // The destination's connection, not the response's: its framing (Kestrel frames the client's), its options, the
+    // fixed hop-by-hop set (RFC 9110 §7.6.1).
+    private static bool StaysOnItsHop(ReadOnlySpan<byte> name, int status) =>
+        ResponseParser.Is(name, "Connection"u8) || ResponseParser.Is(name, "Transfer-Encoding"u8) || ResponseParser.Is(name, "Keep-Alive"u8)
+        || ResponseParser.Is(name, "Proxy-Connection"u8) || ResponseParser.Is(name, "Proxy-Authenticate"u8)
+        || (status != 101 && ResponseParser.Is(name, "Upgrade"u8));
+
+    private static string Name(ReadOnlySpan<byte> bytes)
+    {
+        Span<char> chars = stackalloc char[Math.Min(bytes.Length, 256)];
+        if (bytes.Length <= chars.Length)
+        {
+            var length = Encoding.Latin1.GetChars(bytes, chars);
+            if (Names.TryGetValue(chars[..length], out var known))
+            {
+                return known;
+            }
+        }
+
+        return Encoding.Latin1.GetString(bytes);
+    }
+
+    private static string[] Listed(ReadOnlySpan<byte> head, ResponseHead parsed)
+    {
+        List<string> names = [];
+        foreach (var header in parsed.Headers)
+        {
+            if (ResponseParser.Is(head.Slice(header.NameStart, header.NameLength), "Connection"u8))
+            {
+                foreach (var part in Encoding.Latin1.GetString(head.Slice(header.ValueStart, header.ValueLength)).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (!part.Equals("close", StringComparison.OrdinalIgnoreCase) && !part.Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
+                    {
+                        names.Add(part);
+                    }
+                }
+            }
+        }
+
+        return [.. names];
+    }
+}
