@@ -37,12 +37,13 @@ public sealed record ReloadStatus(DateTimeOffset At, string Outcome, IReadOnlyLi
 }
 
 /// <summary>One cluster in <see cref="StatusDocument"/>.</summary>
-public sealed record ClusterStatus(string Id, string LoadBalancing, string HttpVersion, int Available, int EjectedNow, IReadOnlyList<DestinationStatus> Destinations)
+public sealed record ClusterStatus(string Id, string LoadBalancing, string HttpVersion, string Forwarder, int Available, int EjectedNow, IReadOnlyList<DestinationStatus> Destinations)
 {
     internal static ClusterStatus From(ClusterState cluster)
     {
         var destinations = cluster.Destinations.Select(DestinationStatus.From).ToList();
-        return new(cluster.Id, cluster.Policy.Name, cluster.HttpVersion.ToString(2), destinations.Count(d => d.Available), cluster.EjectionBudget.Ejected, destinations);
+        var forwarder = cluster.Options.UsesFastForwarder ? "Fast" : "Yarp";
+        return new(cluster.Id, cluster.Policy.Name, cluster.HttpVersion.ToString(2), forwarder, destinations.Count(d => d.Available), cluster.EjectionBudget.Ejected, destinations);
     }
 }
 

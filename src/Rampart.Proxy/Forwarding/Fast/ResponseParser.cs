@@ -86,7 +86,8 @@ internal static class ResponseParser
             result.Add(new HeaderRange(position, colon, position + valueStart + trimmedStart, value.Length));
             if (Is(name, "Content-Length"u8))
             {
-                if (!Utf8Parser.TryParse(value, out long length, out var used) || used != value.Length || length < 0)
+                if (value.IsEmpty || value.Length > 18 || value.ContainsAnyExceptInRange((byte)'0', (byte)'9')
+                    || !Utf8Parser.TryParse(value, out long length, out var used) || used != value.Length)
                 {
                     throw new MalformedResponseException("Content-Length is not a number");
                 }
