@@ -14,11 +14,13 @@ namespace Rampart.Proxy.Forwarding;
 /// It reads the pipe rather than Kestrel's request stream because a read cancelled through that stream's token
 /// leaves Kestrel's body reader "reading", and Kestrel then fails to drain the body after the response, with an
 /// error line per request that any client could multiply. Here a cancellation is a <c>CancelPendingRead</c>,
-/// and every read is advanced. Reused by a pooled <see cref="ProxyAttempt"/>; only requests with a body use it.
+/// and every read is advanced. One per request with a body, never pooled: the forwarder may make one last read
+/// after the request is over (to see the end of the body), and a recycled stream would hand it another request's
+/// bytes; detached, that read fails harmlessly instead.
 /// </remarks>
-internal sealed class ClientBodyStream : Stream
+internal sealed class ClientBodyStream(PipeReader reader) : Stream
 {
-    private PipeReader? _reader;
+    private PipeReader? _reader = reader;
     private volatile int _progress;
 
     /// <summary>How far reading got in the current attempt.</summary>
@@ -41,13 +43,6 @@ internal sealed class ClientBodyStream : Stream
         set => throw new NotSupportedException();
     }
 
-    /// <summary>Starts reading the request body from the server's <paramref name="reader"/>.</summary>
-    public void Attach(PipeReader reader)
-    {
-        _reader = reader;
-        Restart();
-    }
-
     /// <summary>A new attempt: what it reads from the client is judged afresh.</summary>
     public void Restart()
     {
@@ -55,7 +50,7 @@ internal sealed class ClientBodyStream : Stream
         Error = null;
     }
 
-    /// <summary>Stops reading: the request is over.</summary>
+    /// <summary>Stops reading: the request is over (a late read fails, and never touches the server's pipe again).</summary>
     public void Detach()
     {
         _reader = null;
@@ -65,35 +60,47 @@ internal sealed class ClientBodyStream : Stream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var reader = _reader ?? throw new ObjectDisposedException(nameof(ClientBodyStream));
-        ReadResult result;
-        try
+        while (true)
         {
-            using (cancellationToken.UnsafeRegister(static r => ((PipeReader)r!).CancelPendingRead(), reader))
+            ReadResult result;
+            try
             {
-                result = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                using (cancellationToken.UnsafeRegister(static r => ((PipeReader)r!).CancelPendingRead(), reader))
+                {
+                    result = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                }
             }
-        }
-        catch (Exception ex)
-        {
-            // Kestrel's own rejection (malformed framing, over the size limit, too slow) or the client's reset.
-            Error = ex;
-            _progress = (int)RequestBodyProgress.Failed;
-            throw;
-        }
+            catch (Exception ex)
+            {
+                // Kestrel's own rejection (malformed framing, over the size limit, too slow) or the client's reset.
+                Error = ex;
+                _progress = (int)RequestBodyProgress.Failed;
+                throw;
+            }
 
-        var available = result.Buffer;
-        if (result.IsCanceled)
-        {
-            reader.AdvanceTo(available.Start);
-            _progress = (int)RequestBodyProgress.Stalled; // cancelled while waiting on the client
-            throw new OperationCanceledException(cancellationToken);
-        }
+            var available = result.Buffer;
+            if (result.IsCanceled)
+            {
+                reader.AdvanceTo(available.Start);
+                _progress = (int)RequestBodyProgress.Stalled; // cancelled while waiting on the client
+                throw new OperationCanceledException(cancellationToken);
+            }
 
-        var slice = available.Slice(0, Math.Min(available.Length, buffer.Length));
-        slice.CopyTo(buffer.Span);
-        reader.AdvanceTo(slice.End);
-        _progress = (int)(slice.Length == 0 && result.IsCompleted ? RequestBodyProgress.Complete : RequestBodyProgress.Reading);
-        return (int)slice.Length;
+            if (available.IsEmpty && !result.IsCompleted)
+            {
+                reader.AdvanceTo(available.Start);
+                continue; // nothing yet, and not the end: an empty read is never passed off as the end of the body
+            }
+
+            // Measured before AdvanceTo: after it the buffer's segments go back to the pool, and a multi-segment
+            // slice's length is garbage (a body longer than one read once lost its tail to the next request that way).
+            var length = (int)Math.Min(available.Length, buffer.Length);
+            var slice = available.Slice(0, length);
+            slice.CopyTo(buffer.Span);
+            reader.AdvanceTo(slice.End);
+            _progress = (int)(length == 0 && result.IsCompleted ? RequestBodyProgress.Complete : RequestBodyProgress.Reading);
+            return length;
+        }
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

@@ -97,7 +97,7 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         if (hasBody)
         {
             // Read through a watch: a failure while reading the client's body is the client's, not the destination's.
-            attempt.Body.Attach(request.BodyReader);
+            attempt.Body = new ClientBodyStream(request.BodyReader);
             request.Body = attempt.Body;
             if (loop.BufferBody)
             {
@@ -130,7 +130,7 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
     async ValueTask<AttemptEnd> IAttemptTransport<HttpContext>.SendAsync(HttpContext context, AttemptLoop attempts, CancellationToken cancellationToken)
     {
         var body = context.Features.Get<ProxyAttempt>()!.Body;
-        body.Restart();
+        body?.Restart();
         var destination = attempts.Destination;
         var config = destination.Endpoint.HttpVersionPolicy == HttpVersionPolicy.RequestVersionExact ? _exactVersionConfig : _requestConfig;
         var error = await _forwarder.SendAsync(context, destination.Endpoint.AddressPrefix, _client, config, _transformer, cancellationToken).ConfigureAwait(false);
@@ -142,11 +142,11 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
         return new AttemptEnd(
             (AttemptError)error,
-            body.Error ?? exception,
-            body.Progress,
+            body?.Error ?? exception,
+            body?.Progress ?? RequestBodyProgress.None,
             NothingSent: TransportErrors.NothingSent(exception),
             ResponseStarted: context.Response.HasStarted,
-            CallerStatus: body.Error is BadHttpRequestException bad ? bad.StatusCode : 0); // Kestrel's rejection says which limit was broken (400, 408, 413)
+            CallerStatus: body?.Error is BadHttpRequestException bad ? bad.StatusCode : 0); // Kestrel's rejection says which limit was broken (400, 408, 413)
     }
 
     void IAttemptTransport<HttpContext>.PrepareRetry(HttpContext context)

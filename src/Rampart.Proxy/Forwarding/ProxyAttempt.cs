@@ -5,7 +5,7 @@ namespace Rampart.Proxy.Forwarding;
 /// <summary>
 /// One proxied request's state on the YARP path, shared between the forwarder and the transformer through the
 /// request's features: the core's attempt loop and the watch on the client's body. Pooled, like the loop: a request
-/// rents one and returns it when it is over.
+/// rents one and returns it when it is over (the body's watch is the request's own, never pooled).
 /// </summary>
 internal sealed class ProxyAttempt
 {
@@ -14,8 +14,8 @@ internal sealed class ProxyAttempt
     /// <summary>The request's attempts.</summary>
     public AttemptLoop Loop { get; private set; } = null!;
 
-    /// <summary>The request body as the forwarder reads it, watched for client-caused failures (requests with a body only).</summary>
-    public ClientBodyStream Body { get; } = new();
+    /// <summary>The request body as the forwarder reads it, watched for client-caused failures; null for a request without a body.</summary>
+    public ClientBodyStream? Body { get; set; }
 
     public static ProxyAttempt Rent(AttemptLoop loop)
     {
@@ -29,7 +29,8 @@ internal sealed class ProxyAttempt
     {
         Loop.Return();
         Loop = null!;
-        Body.Detach();
+        Body?.Detach();
+        Body = null;
         Pool.Return(this);
     }
 }

@@ -27,7 +27,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
     public async ValueTask<AttemptEnd> SendAsync(HttpContext context, AttemptLoop attempts, CancellationToken cancellationToken)
     {
         var body = context.Features.Get<ProxyAttempt>()!.Body;
-        body.Restart();
+        body?.Restart();
         var pool = client.PoolFor(attempts.Destination);
         var request = context.Request;
         var (framing, length) = request.ContentLength is { } declared
@@ -76,7 +76,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
     }
 
     private async ValueTask<(AttemptEnd End, bool Stale)> ExchangeAsync(
-        HttpContext context, AttemptLoop attempts, Http1Connection connection, Http1Pool pool, RequestWriter.Framing framing, long length, ClientBodyStream body, CancellationToken cancellationToken)
+        HttpContext context, AttemptLoop attempts, Http1Connection connection, Http1Pool pool, RequestWriter.Framing framing, long length, ClientBodyStream? body, CancellationToken cancellationToken)
     {
         using var abort = cancellationToken.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
         var request = context.Request;
@@ -164,7 +164,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         {
             connection.NoteTimeout();
             await CloseAsync(connection, sending).ConfigureAwait(false);
-            var stale = connection.Reused && !received && phase == Phase.Request && body.Progress == RequestBodyProgress.None
+            var stale = connection.Reused && !received && phase == Phase.Request && (body?.Progress ?? RequestBodyProgress.None) == RequestBodyProgress.None
                 && ex is ConnectionClosedException or IOException { InnerException: SocketException } or SocketException;
             return (Describe(ex, phase, connection.TimedOut, body, response), stale);
         }
@@ -422,18 +422,18 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         connection.Close();
     }
 
-    private static AttemptEnd Describe(Exception ex, Phase phase, bool timedOut, ClientBodyStream body, HttpResponse response)
+    private static AttemptEnd Describe(Exception ex, Phase phase, bool timedOut, ClientBodyStream? body, HttpResponse response)
     {
         var error = ex switch
         {
             ClientGoneException => AttemptError.ResponseBodyClient,
-            _ when body.Error is not null => AttemptError.RequestBodyClient,
+            _ when body?.Error is not null => AttemptError.RequestBodyClient,
             _ when phase == Phase.ResponseBody => AttemptError.ResponseBodyDestination,
             _ when timedOut => AttemptError.RequestTimedOut,
             _ => AttemptError.Request,
         };
-        var status = body.Error is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : 0;
-        return new AttemptEnd(error, body.Error ?? ex, body.Progress, NothingSent: false, ResponseStarted: response.HasStarted, CallerStatus: status);
+        var status = body?.Error is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : 0;
+        return new AttemptEnd(error, body?.Error ?? ex, body?.Progress ?? RequestBodyProgress.None, NothingSent: false, ResponseStarted: response.HasStarted, CallerStatus: status);
     }
 
     private sealed class ConnectionClosedException(string message) : IOException(message);

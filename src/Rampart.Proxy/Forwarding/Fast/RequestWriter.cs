@@ -8,7 +8,7 @@ namespace Rampart.Proxy.Forwarding.Fast;
 
 /// <summary>
 /// Writes a request's head straight from Kestrel's parsed request into a connection's pipe: the request line with
-/// the destination's path, <c>Host</c> the destination's authority, the client's headers but those that belong to
+/// the destination's path, the client's headers (its <c>Host</c> included, as on the YARP path) but those that belong to
 /// its hop, the forwarded headers, and the body's framing. No <c>HttpRequestMessage</c>, no header validation pass.
 /// </summary>
 internal static class RequestWriter
@@ -39,7 +39,10 @@ internal static class RequestWriter
         }
 
         writer.Write(" HTTP/1.1\r\n"u8);
-        writer.Write(pool.HostLine);
+        if (!request.Host.HasValue)
+        {
+            writer.Write(pool.HostLine); // an HTTP/1.0 client sent none: the destination's own (HTTP/1.1 requires one)
+        }
 
         var listed = HopByHopHeaders.ListedIn(request.Headers);
         foreach (var (name, values) in request.Headers)
@@ -76,16 +79,15 @@ internal static class RequestWriter
     }
 
     /// <summary>
-    /// Headers of the client's connection, not of the request: the ones YARP's forwarder drops (<c>Host</c> is the
-    /// destination's, the framing is written afresh, <c>Expect</c> was answered by Kestrel), the fixed hop-by-hop set,
-    /// and whatever <c>Connection</c> lists.
+    /// Headers of the client's connection, not of the request: the ones YARP's forwarder drops (the framing is written
+    /// afresh, <c>Expect</c> was answered by Kestrel), the fixed hop-by-hop set, and whatever <c>Connection</c> lists.
+    /// <c>Host</c> passes as the client sent it, as on the YARP path.
     /// </summary>
     private static bool StaysOnItsHop(string name, string[] listed)
     {
         switch (name.Length)
         {
             case 2 when name.Equals("TE", StringComparison.OrdinalIgnoreCase):
-            case 4 when name.Equals("Host", StringComparison.OrdinalIgnoreCase):
             case 6 when name.Equals("Expect", StringComparison.OrdinalIgnoreCase):
             case 7 when name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase):
             case 10 when name.Equals("Connection", StringComparison.OrdinalIgnoreCase):
