@@ -81,13 +81,35 @@ internal static class HopByHopHeaders
         }
     }
 
+    private static readonly string[] FixedResponse = ["Keep-Alive", "Proxy-Connection", "Proxy-Authenticate"];
+
+    /// <summary>
+    /// Whether a response header stays on the destination's hop whatever <c>Connection</c> lists: the fixed set, and (for
+    /// a forwarder that frames the client's response itself) the destination's framing and connection options.
+    /// </summary>
+    public static bool IsFixedResponseHeader(string name, bool framing, int status)
+    {
+        foreach (var known in FixedResponse)
+        {
+            if (name.Equals(known, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return framing && (name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
+            || (status != 101 && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)));
+    }
+
     /// <summary>Removes the destination's hop-by-hop headers from the client's response.</summary>
     public static void Strip(HttpResponseMessage response, IHeaderDictionary headers)
     {
         // Kestrel's response headers: known names are a bit test, and Proxy-Connection a lookup in an empty dictionary.
-        headers.Remove("Keep-Alive");
-        headers.Remove("Proxy-Connection");
-        headers.Remove("Proxy-Authenticate");
+        foreach (var name in FixedResponse)
+        {
+            headers.Remove(name);
+        }
+
         if (response.Headers.NonValidated.TryGetValues("Connection", out var connection))
         {
             foreach (var value in connection)

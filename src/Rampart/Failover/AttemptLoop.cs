@@ -180,7 +180,15 @@ public sealed class AttemptLoop
             }
 
             var callerGone = _caller.IsCancellationRequested;
-            var error = callerGone ? AttemptError.RequestCanceled : _cancel.IsCancellationRequested ? AttemptError.DeadlinePassed : end.Error;
+            var error = end.Error switch
+            {
+                // The destination failed mid-exchange: its fault, even when the caller (seeing the truncated answer) left since.
+                AttemptError.RequestBodyDestination or AttemptError.ResponseBodyDestination
+                    or AttemptError.UpgradeRequestDestination or AttemptError.UpgradeResponseDestination => end.Error,
+                _ when callerGone => AttemptError.RequestCanceled,
+                _ when _cancel.IsCancellationRequested => AttemptError.DeadlinePassed,
+                _ => end.Error,
+            };
             var attribution = FailureAttribution.Of(error, end.Body);
             var detail = Describe(error, end.Exception);
             destination.Report(lease, attribution.Result, detail);

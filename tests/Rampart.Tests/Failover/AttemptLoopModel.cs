@@ -48,6 +48,9 @@ internal sealed class AttemptLoopModel(ClusterState cluster, RetryBudget budget)
                 };
             case StepKind.CallerCancels:
                 return new Expected(FailoverOutcome.CallerGone, 0, FailureCause.Client, number, false);
+            case StepKind.TruncatedThenCallerLeaves:
+                Failures[destination.Id] += 1;
+                return new Expected(FailoverOutcome.CallerGone, 0, FailureCause.Destination, number, false);
         }
 
         var error = step.Kind == StepKind.DeadlinePasses ? AttemptError.DeadlinePassed : step.Error;

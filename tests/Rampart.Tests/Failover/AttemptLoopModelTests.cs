@@ -36,6 +36,7 @@ public sealed class AttemptLoopModelTests
             select new Step(StepKind.Error, Error: AttemptError.RequestBodyClient, Body: body, CallerStatus: status)),
         (4, Gen.Const(new Step(StepKind.Error, Error: AttemptError.RequestTimedOut, Body: RequestBodyProgress.Stalled))),
         (3, Gen.Const(new Step(StepKind.CallerCancels))),
+        (2, Gen.Const(new Step(StepKind.TruncatedThenCallerLeaves))),
         (3, from stalled in Gen.Bool select new Step(StepKind.DeadlinePasses, Body: stalled ? RequestBodyProgress.Stalled : RequestBodyProgress.Reading)));
 
     private static readonly Gen<ScriptedRequest> GenRequest =
@@ -140,6 +141,10 @@ public sealed class AttemptLoopModelTests
                     caller.Cancel();
                     Assert.True(cancellationToken.IsCancellationRequested, "the caller's abort reaches the attempt");
                     end = new AttemptEnd(AttemptError.RequestCanceled);
+                    break;
+                case StepKind.TruncatedThenCallerLeaves:
+                    caller.Cancel();
+                    end = new AttemptEnd(AttemptError.ResponseBodyDestination, new IOException("truncated"), ResponseStarted: true);
                     break;
                 case StepKind.DeadlinePasses:
                     Assert.False(cancellationToken.IsCancellationRequested);

@@ -19,6 +19,9 @@ internal enum StepKind
 
     /// <summary>The request's deadline passes during the attempt.</summary>
     DeadlinePasses,
+
+    /// <summary>The destination cuts its response short, and the caller, seeing it, leaves: still the destination's failure.</summary>
+    TruncatedThenCallerLeaves,
 }
 
 /// <summary>One attempt's script.</summary>

@@ -166,7 +166,8 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
             await CloseAsync(connection, sending).ConfigureAwait(false);
             var stale = connection.Reused && !received && phase == Phase.Request && (body?.Progress ?? RequestBodyProgress.None) == RequestBodyProgress.None
                 && ex is ConnectionClosedException or IOException { InnerException: SocketException } or SocketException;
-            return (Describe(ex, phase, connection.TimedOut, body, response), stale);
+            var cancelled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested; // the caller left or the deadline passed
+            return (Describe(ex, phase, connection.TimedOut, cancelled, body, response), stale);
         }
     }
 
@@ -422,10 +423,11 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         connection.Close();
     }
 
-    private static AttemptEnd Describe(Exception ex, Phase phase, bool timedOut, ClientBodyStream? body, HttpResponse response)
+    private static AttemptEnd Describe(Exception ex, Phase phase, bool timedOut, bool cancelled, ClientBodyStream? body, HttpResponse response)
     {
         var error = ex switch
         {
+            _ when cancelled => AttemptError.RequestCanceled, // the loop tells the caller's leaving from the deadline
             ClientGoneException => AttemptError.ResponseBodyClient,
             _ when body?.Error is not null => AttemptError.RequestBodyClient,
             _ when phase == Phase.ResponseBody => AttemptError.ResponseBodyDestination,

@@ -15,7 +15,8 @@ internal static class ResponseHeaders
         HeaderNames.Vary, HeaderNames.ContentEncoding, HeaderNames.AcceptRanges, HeaderNames.Age, HeaderNames.ContentLanguage,
         HeaderNames.ContentDisposition, HeaderNames.ContentRange, HeaderNames.AccessControlAllowOrigin, HeaderNames.StrictTransportSecurity,
         HeaderNames.XContentTypeOptions, HeaderNames.XFrameOptions, HeaderNames.RetryAfter, HeaderNames.WWWAuthenticate, HeaderNames.Via,
-        HeaderNames.AltSvc, HeaderNames.Link, HeaderNames.Pragma, HeaderNames.Allow,
+        HeaderNames.AltSvc, HeaderNames.Link, HeaderNames.Pragma, HeaderNames.Allow, HeaderNames.Connection, HeaderNames.TransferEncoding,
+        HeaderNames.KeepAlive, HeaderNames.ProxyAuthenticate,
     ];
 
     // Names as the destination usually spells them, without a string per response.
@@ -28,14 +29,9 @@ internal static class ResponseHeaders
         string[] listed = parsed.ConnectionListsNames ? Listed(head, parsed) : [];
         foreach (var header in parsed.Headers)
         {
-            var nameBytes = head.Slice(header.NameStart, header.NameLength);
-            if (StaysOnItsHop(nameBytes, parsed.Status))
-            {
-                continue;
-            }
-
-            var name = Name(nameBytes);
-            if (listed.Length > 0 && Array.Exists(listed, l => l.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            var name = Name(head.Slice(header.NameStart, header.NameLength));
+            if (HopByHopHeaders.IsFixedResponseHeader(name, framing: true, parsed.Status)
+                || (listed.Length > 0 && Array.Exists(listed, l => l.Equals(name, StringComparison.OrdinalIgnoreCase))))
             {
                 continue;
             }
@@ -44,13 +40,6 @@ internal static class ResponseHeaders
             headers.Append(name, value);
         }
     }
-
-    // The destination's connection, not the response's: its framing (Kestrel frames the client's), its options, the
-    // fixed hop-by-hop set (RFC 9110 §7.6.1).
-    private static bool StaysOnItsHop(ReadOnlySpan<byte> name, int status) =>
-        ResponseParser.Is(name, "Connection"u8) || ResponseParser.Is(name, "Transfer-Encoding"u8) || ResponseParser.Is(name, "Keep-Alive"u8)
-        || ResponseParser.Is(name, "Proxy-Connection"u8) || ResponseParser.Is(name, "Proxy-Authenticate"u8)
-        || (status != 101 && ResponseParser.Is(name, "Upgrade"u8));
 
     private static string Name(ReadOnlySpan<byte> bytes)
     {
