@@ -12,11 +12,14 @@ internal static class HopByHopHeaders
     private static readonly string[] Fixed = ["Keep-Alive", "Proxy-Connection", "Proxy-Authorization"];
 
     /// <summary>Whether a request header is one of the fixed hop-by-hop set (<c>Keep-Alive</c>, <c>Proxy-Connection</c>, <c>Proxy-Authorization</c>).</summary>
-    public static bool IsFixedRequestHeader(string name)
+    public static bool IsFixedRequestHeader(string name) => Contains(Fixed, name);
+
+    /// <summary>Whether <paramref name="names"/> holds <paramref name="name"/>, in any case (a loop: no closure per header).</summary>
+    public static bool Contains(string[] names, string name)
     {
-        foreach (var known in Fixed)
+        foreach (var other in names)
         {
-            if (name.Equals(known, StringComparison.OrdinalIgnoreCase))
+            if (name.Equals(other, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }
@@ -87,19 +90,11 @@ internal static class HopByHopHeaders
     /// Whether a response header stays on the destination's hop whatever <c>Connection</c> lists: the fixed set, and (for
     /// a forwarder that frames the client's response itself) the destination's framing and connection options.
     /// </summary>
-    public static bool IsFixedResponseHeader(string name, bool framing, int status)
-    {
-        foreach (var known in FixedResponse)
-        {
-            if (name.Equals(known, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return framing && (name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
-            || (status != 101 && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)));
-    }
+    public static bool IsFixedResponseHeader(string name, bool framing, int status) =>
+        Contains(FixedResponse, name)
+        || (framing && (name.Equals("Connection", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
+            || (status != 101 && name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase))));
 
     /// <summary>Removes the destination's hop-by-hop headers from the client's response.</summary>
     public static void Strip(HttpResponseMessage response, IHeaderDictionary headers)
@@ -124,7 +119,7 @@ internal static class HopByHopHeaders
 
     // The header names one Connection value lists; "close" and "keep-alive" are options of the connection, not names to
     // remove, and the usual value is one of them alone: nothing is split or allocated then.
-    private static string[] Named(string? value) =>
+    public static string[] Named(string? value) =>
         value is null || IsOption(value)
             ? []
             : Array.FindAll(value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), part => !IsOption(part));

@@ -15,7 +15,6 @@ namespace Rampart.Proxy.Forwarding.Fast;
 internal sealed class FastTransport(Http1Client client, ForwardedHeaders forwarded) : IAttemptTransport<HttpContext>
 {
     private const int MaxHeadBytes = 64 * 1024;
-    private const int BodyBufferBytes = 16 * 1024;
 
     private enum Phase
     {
@@ -87,10 +86,10 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         try
         {
             RequestWriter.WriteHead(connection.Writer, context, pool, forwarded, framing, length);
-            await Flush(connection).ConfigureAwait(false);
+            await Http1Bodies.FlushAsync(connection).ConfigureAwait(false);
             if (framing != RequestWriter.Framing.None)
             {
-                sending = SendBodyAsync(connection, request.Body, framing == RequestWriter.Framing.Chunked);
+                sending = Http1Bodies.SendAsync(connection, request.Body, framing == RequestWriter.Framing.Chunked);
             }
 
             var head = ResponseHeadPool.Rent();
@@ -107,7 +106,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                         if (result.IsCompleted)
                         {
                             connection.Reader.AdvanceTo(buffer.End);
-                            throw new ConnectionClosedException(received ? "connection closed inside a response head" : "connection closed before a response");
+                            throw new Http1Bodies.ConnectionClosedException(received ? "connection closed inside a response head" : "connection closed before a response");
                         }
 
                         connection.Reader.AdvanceTo(buffer.Start, buffer.End);
@@ -115,10 +114,11 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                     }
 
                     received = true;
-                    if (sending is { IsCompleted: false } && !IsInterim(buffer))
+                    if (sending is { IsCompleted: false })
                     {
                         // As SocketsHttpHandler does: the request goes out whole before its response is passed on (a client
-                        // that stalls its body is answered 408 on both paths, and the connection stays in step).
+                        // that stalls its body is answered 408 on both paths, and the connection stays in step). An interim
+                        // response waits too: the body is already on its way, nothing waits for it.
                         connection.Reader.AdvanceTo(buffer.Start, buffer.Start);
                         await sending.ConfigureAwait(false);
                         continue;
@@ -127,7 +127,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                     var headBytes = buffer.Slice(0, headLength);
                     var verdict = PassOn(headBytes, request, response, attempts, head);
                     connection.Reader.AdvanceTo(headBytes.End);
-                    if (head.Status is >= 100 and < 200 and not 101)
+                    if (head.IsInterim)
                     {
                         continue; // an interim response (100 Continue, 103 Early Hints): the final one follows
                     }
@@ -142,7 +142,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                 }
 
                 phase = Phase.ResponseBody;
-                var complete = await CopyBodyAsync(connection, head, response).ConfigureAwait(false);
+                var complete = await Http1Bodies.CopyResponseAsync(connection, head, response).ConfigureAwait(false);
                 var requestSent = sending is null || (sending.IsCompleted && sending.IsCompletedSuccessfully);
                 if (complete && head.KeepAlive && requestSent && NothingLeftOver(connection))
                 {
@@ -162,26 +162,13 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
-            connection.NoteTimeout();
+            var timedOut = connection.TimedOut; // read before closing, which aborts every wait
             await CloseAsync(connection, sending).ConfigureAwait(false);
             var stale = connection.Reused && !received && phase == Phase.Request && (body?.Progress ?? RequestBodyProgress.None) == RequestBodyProgress.None
-                && ex is ConnectionClosedException or IOException { InnerException: SocketException } or SocketException;
+                && ex is Http1Bodies.ConnectionClosedException or IOException { InnerException: SocketException } or SocketException;
             var cancelled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested; // the caller left or the deadline passed
-            return (Describe(ex, phase, connection.TimedOut, cancelled, body, response), stale);
+            return (Describe(ex, phase, timedOut, cancelled, body, response), stale);
         }
-    }
-
-    // Whether the head at the start of the buffer is an interim response (1xx but 101): "HTTP/1.x 1xx".
-    private static bool IsInterim(in ReadOnlySequence<byte> buffer)
-    {
-        if (buffer.Length < 12)
-        {
-            return false;
-        }
-
-        Span<byte> start = stackalloc byte[12];
-        buffer.Slice(0, 12).CopyTo(start);
-        return start[9] == (byte)'1' && !start[9..12].SequenceEqual("101"u8);
     }
 
     // Parses the head and asks the loop; on PassOn copies status and headers into the client's response.
@@ -192,9 +179,9 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         try
         {
             ResponseParser.Parse(span, HttpMethods.IsHead(request.Method), head);
-            if (head.Status is >= 100 and < 200 and not 101)
+            if (head.IsInterim)
             {
-                return ResponseVerdict.PassOn;
+                return ResponseVerdict.PassOn; // not the answer: the final response follows
             }
 
             // The fast path takes no upgrade requests (they go the YARP way): a 101 here was never asked for.
@@ -221,173 +208,6 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         rented = ArrayPool<byte>.Shared.Rent((int)bytes.Length);
         bytes.CopyTo(rented);
         return rented.AsSpan(0, (int)bytes.Length);
-    }
-
-    private static async Task SendBodyAsync(Http1Connection connection, Stream body, bool chunked)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(BodyBufferBytes);
-        try
-        {
-            while (true)
-            {
-                var read = await body.ReadAsync(buffer.AsMemory(), connection.Arm()).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                if (chunked)
-                {
-                    ChunkedBody.WriteChunk(connection.Writer, buffer.AsSpan(0, read));
-                }
-                else
-                {
-                    connection.Writer.Write(buffer.AsSpan(0, read));
-                }
-
-                await Flush(connection).ConfigureAwait(false);
-            }
-
-            if (chunked)
-            {
-                connection.Writer.Write("0\r\n\r\n"u8);
-                await Flush(connection).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    /// <summary>Copies the response body by its framing; true when it ended as framed (the connection may be reused).</summary>
-    private static async ValueTask<bool> CopyBodyAsync(Http1Connection connection, ResponseHead head, HttpResponse response)
-    {
-        var reader = connection.Reader;
-        var writer = response.BodyWriter;
-        switch (head.Framing)
-        {
-            case BodyFraming.None:
-                return true;
-            case BodyFraming.ContentLength:
-                await CopyAsync(connection, writer, head.ContentLength).ConfigureAwait(false);
-                return true;
-            case BodyFraming.Chunked:
-                while (true)
-                {
-                    var result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
-                    if (!ChunkedBody.TryReadSize(result.Buffer, out var size, out var consumed))
-                    {
-                        reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-                        ThrowIfEnded(result, "inside a chunk size line");
-                        continue;
-                    }
-
-                    reader.AdvanceTo(result.Buffer.GetPosition(consumed));
-                    if (size == 0)
-                    {
-                        while (true)
-                        {
-                            result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
-                            if (ChunkedBody.TrySkipTrailers(result.Buffer, out var trailers))
-                            {
-                                reader.AdvanceTo(result.Buffer.GetPosition(trailers)); // trailers are not passed on
-                                return true;
-                            }
-
-                            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-                            ThrowIfEnded(result, "inside the trailers");
-                        }
-                    }
-
-                    await CopyAsync(connection, writer, size).ConfigureAwait(false);
-                    while (true)
-                    {
-                        result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
-                        if (ChunkedBody.TryReadDataEnd(result.Buffer))
-                        {
-                            reader.AdvanceTo(result.Buffer.GetPosition(2));
-                            break;
-                        }
-
-                        reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-                        ThrowIfEnded(result, "after a chunk's data");
-                    }
-                }
-
-            default: // until the destination closes
-                while (true)
-                {
-                    var result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
-                    foreach (var segment in result.Buffer)
-                    {
-                        writer.Write(segment.Span);
-                    }
-
-                    reader.AdvanceTo(result.Buffer.End);
-                    if (result.IsCompleted)
-                    {
-                        return false;
-                    }
-
-                    await FlushToClient(writer).ConfigureAwait(false);
-                }
-        }
-    }
-
-    // Copies exactly `remaining` bytes from the destination to the client, flushing as it goes (back-pressure) but the last.
-    private static async ValueTask CopyAsync(Http1Connection connection, System.IO.Pipelines.PipeWriter writer, long remaining)
-    {
-        var reader = connection.Reader;
-        while (remaining > 0)
-        {
-            var result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            var take = Math.Min(remaining, buffer.Length);
-            foreach (var segment in buffer.Slice(0, take))
-            {
-                writer.Write(segment.Span);
-            }
-
-            reader.AdvanceTo(buffer.GetPosition(take));
-            remaining -= take;
-            if (remaining > 0)
-            {
-                ThrowIfEnded(result, "before the end of the body");
-                await FlushToClient(writer).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static async ValueTask FlushToClient(System.IO.Pipelines.PipeWriter writer)
-    {
-        var flushed = await writer.FlushAsync().ConfigureAwait(false);
-        if (flushed.IsCanceled || flushed.IsCompleted)
-        {
-            throw new ClientGoneException();
-        }
-    }
-
-    private static async ValueTask Flush(Http1Connection connection)
-    {
-        var flushed = await connection.Writer.FlushAsync(connection.Arm()).ConfigureAwait(false);
-        if (flushed.IsCanceled)
-        {
-            throw new OperationCanceledException(connection.Token); // the timer fired or the attempt was cancelled: the pipe is done
-        }
-
-        if (flushed.IsCompleted)
-        {
-            throw new ConnectionClosedException("the destination stopped reading");
-        }
-    }
-
-    private static void ThrowIfEnded(System.IO.Pipelines.ReadResult result, string where)
-    {
-        if (result.IsCompleted)
-        {
-            throw new ConnectionClosedException("connection closed " + where);
-        }
     }
 
     // After a whole response, nothing more may have arrived: bytes of another response must never be read as the next one's.
@@ -428,7 +248,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         var error = ex switch
         {
             _ when cancelled => AttemptError.RequestCanceled, // the loop tells the caller's leaving from the deadline
-            ClientGoneException => AttemptError.ResponseBodyClient,
+            Http1Bodies.ClientGoneException => AttemptError.ResponseBodyClient,
             _ when body?.Error is not null => AttemptError.RequestBodyClient,
             _ when phase == Phase.ResponseBody => AttemptError.ResponseBodyDestination,
             _ when timedOut => AttemptError.RequestTimedOut,
@@ -437,8 +257,4 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         var status = body?.Error is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : 0;
         return new AttemptEnd(error, body?.Error ?? ex, body?.Progress ?? RequestBodyProgress.None, NothingSent: false, ResponseStarted: response.HasStarted, CallerStatus: status);
     }
-
-    private sealed class ConnectionClosedException(string message) : IOException(message);
-
-    private sealed class ClientGoneException() : IOException("the client went away");
 }

@@ -8,20 +8,14 @@ internal sealed class Http1Client(TimeSpan connectTimeout, TimeProvider time) : 
 {
     private readonly ConcurrentDictionary<DestinationEndpoint, Http1Pool> _pools = new(ReferenceEqualityComparer.Instance);
 
-    public TimeSpan ConnectTimeout => connectTimeout;
-
     public Http1Pool PoolFor(DestinationState destination) =>
-        _pools.TryGetValue(destination.Endpoint, out var pool)
-            ? pool
-            : _pools.GetOrAdd(destination.Endpoint, static (endpoint, client) => new Http1Pool(endpoint, client.ConnectTimeout, client._time), this);
-
-    private readonly TimeProvider _time = time;
+        _pools.TryGetValue(destination.Endpoint, out var pool) ? pool : _pools.GetOrAdd(destination.Endpoint, endpoint => new Http1Pool(endpoint, connectTimeout, time));
 
     public void Dispose()
     {
         foreach (var pool in _pools.Values)
         {
-            _ = pool.DisposeAsync().AsTask();
+            pool.Dispose();
         }
     }
 }

@@ -31,8 +31,8 @@ internal sealed class Http1Connection : IAsyncDisposable
     /// <summary>Cancelled when the activity timer fires or the attempt is cancelled (<see cref="Abort"/>).</summary>
     public CancellationToken Token => _activity.Token;
 
-    /// <summary>Whether the activity timer fired (rather than the attempt being cancelled).</summary>
-    public bool TimedOut { get; private set; }
+    /// <summary>Whether the waits on it were ended: the activity timer fired, or <see cref="Abort"/> (the attempt's caller tells which: a cancelled attempt is classified first).</summary>
+    public bool TimedOut => _activity.IsCancellationRequested;
 
     /// <summary>Whether it served a request before this one (a stale reused connection may fail before any byte of a response).</summary>
     public bool Reused { get; set; }
@@ -76,9 +76,6 @@ internal sealed class Http1Connection : IAsyncDisposable
             // Closed already: nothing waits on it any more.
         }
     }
-
-    /// <summary>Marks a timeout as the timer's, for the attempt's attribution.</summary>
-    public void NoteTimeout() => TimedOut = !TimedOut && _activity.IsCancellationRequested;
 
     /// <summary>Readies it for the pool: the timer stopped and reset. False when it cannot be reused (the timer fired).</summary>
     public bool TryIdle()

@@ -8,7 +8,7 @@ namespace Rampart.Proxy.Forwarding.Fast;
 /// way (its <c>Host</c> header's bytes, its path prefix). A connection idle for long, or that the destination closed
 /// meanwhile, is not reused.
 /// </summary>
-internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTimeout, TimeProvider time) : IAsyncDisposable
+internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTimeout, TimeProvider time) : IDisposable
 {
     private const int MaxIdle = 256;
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
@@ -60,14 +60,12 @@ internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTi
         connection.Close();
     }
 
-    public ValueTask DisposeAsync()
+    public void Dispose()
     {
         _disposed = true;
         while (_idle.TryTake() is { } connection)
         {
             connection.Close();
         }
-
-        return ValueTask.CompletedTask;
     }
 }

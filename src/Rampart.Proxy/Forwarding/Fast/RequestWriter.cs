@@ -96,20 +96,7 @@ internal static class RequestWriter
                 return true;
         }
 
-        if (HopByHopHeaders.IsFixedRequestHeader(name))
-        {
-            return true;
-        }
-
-        foreach (var other in listed)
-        {
-            if (name.Equals(other, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return HopByHopHeaders.IsFixedRequestHeader(name) || HopByHopHeaders.Contains(listed, name);
     }
 
     private static void WriteHeader(PipeWriter writer, string name, StringValues values)

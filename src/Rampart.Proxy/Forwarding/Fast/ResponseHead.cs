@@ -26,6 +26,9 @@ internal sealed class ResponseHead
 
     public int Status { get; set; }
 
+    /// <summary>Whether it is an interim response (1xx but 101: 100 Continue, 103 Early Hints), which the final one follows.</summary>
+    public bool IsInterim => Status is >= 100 and < 200 and not 101;
+
     /// <summary>HTTP/1.1 (else 1.0).</summary>
     public bool Http11 { get; set; }
 

@@ -30,8 +30,7 @@ internal static class ResponseHeaders
         foreach (var header in parsed.Headers)
         {
             var name = Name(head.Slice(header.NameStart, header.NameLength));
-            if (HopByHopHeaders.IsFixedResponseHeader(name, framing: true, parsed.Status)
-                || (listed.Length > 0 && Array.Exists(listed, l => l.Equals(name, StringComparison.OrdinalIgnoreCase))))
+            if (HopByHopHeaders.IsFixedResponseHeader(name, framing: true, parsed.Status) || HopByHopHeaders.Contains(listed, name))
             {
                 continue;
             }
@@ -56,6 +55,7 @@ internal static class ResponseHeaders
         return Encoding.Latin1.GetString(bytes);
     }
 
+    // The names the destination's Connection header lists (a rare head: only when the parser saw one).
     private static string[] Listed(ReadOnlySpan<byte> head, ResponseHead parsed)
     {
         List<string> names = [];
@@ -63,13 +63,7 @@ internal static class ResponseHeaders
         {
             if (ResponseParser.Is(head.Slice(header.NameStart, header.NameLength), "Connection"u8))
             {
-                foreach (var part in Encoding.Latin1.GetString(head.Slice(header.ValueStart, header.ValueLength)).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-                {
-                    if (!part.Equals("close", StringComparison.OrdinalIgnoreCase) && !part.Equals("keep-alive", StringComparison.OrdinalIgnoreCase))
-                    {
-                        names.Add(part);
-                    }
-                }
+                names.AddRange(HopByHopHeaders.Named(Encoding.Latin1.GetString(head.Slice(header.ValueStart, header.ValueLength))));
             }
         }
 

@@ -1,0 +1,189 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
+
+namespace Rampart.Proxy.Forwarding.Fast;
+
+/// <summary>
+/// The fast path's bodies, both ways: the client's request body to the destination (as it was framed: by length, or
+/// chunked afresh), and the destination's response body to the client by its framing (length, chunked, until close),
+/// with back-pressure on both sides.
+/// </summary>
+internal static class Http1Bodies
+{
+    private const int BodyBufferBytes = 16 * 1024;
+
+    /// <summary>Sends the request body; the request head went first.</summary>
+    public static async Task SendAsync(Http1Connection connection, Stream body, bool chunked)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BodyBufferBytes);
+        try
+        {
+            while (true)
+            {
+                var read = await body.ReadAsync(buffer.AsMemory(), connection.Arm()).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if (chunked)
+                {
+                    ChunkedBody.WriteChunk(connection.Writer, buffer.AsSpan(0, read));
+                }
+                else
+                {
+                    connection.Writer.Write(buffer.AsSpan(0, read));
+                }
+
+                await FlushAsync(connection).ConfigureAwait(false);
+            }
+
+            if (chunked)
+            {
+                connection.Writer.Write("0\r\n\r\n"u8);
+                await FlushAsync(connection).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Copies the response body by its framing; true when it ended as framed (the connection may be reused).</summary>
+    public static async ValueTask<bool> CopyResponseAsync(Http1Connection connection, ResponseHead head, HttpResponse response)
+    {
+        var reader = connection.Reader;
+        var writer = response.BodyWriter;
+        switch (head.Framing)
+        {
+            case BodyFraming.None:
+                return true;
+            case BodyFraming.ContentLength:
+                await CopyAsync(connection, writer, head.ContentLength).ConfigureAwait(false);
+                return true;
+            case BodyFraming.Chunked:
+                while (true)
+                {
+                    var result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
+                    if (!ChunkedBody.TryReadSize(result.Buffer, out var size, out var consumed))
+                    {
+                        reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                        ThrowIfEnded(result, "inside a chunk size line");
+                        continue;
+                    }
+
+                    reader.AdvanceTo(result.Buffer.GetPosition(consumed));
+                    if (size == 0)
+                    {
+                        while (true)
+                        {
+                            result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
+                            if (ChunkedBody.TrySkipTrailers(result.Buffer, out var trailers))
+                            {
+                                reader.AdvanceTo(result.Buffer.GetPosition(trailers)); // trailers are not passed on
+                                return true;
+                            }
+
+                            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                            ThrowIfEnded(result, "inside the trailers");
+                        }
+                    }
+
+                    await CopyAsync(connection, writer, size).ConfigureAwait(false);
+                    while (true)
+                    {
+                        result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
+                        if (ChunkedBody.TryReadDataEnd(result.Buffer))
+                        {
+                            reader.AdvanceTo(result.Buffer.GetPosition(2));
+                            break;
+                        }
+
+                        reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                        ThrowIfEnded(result, "after a chunk's data");
+                    }
+                }
+
+            default: // until the destination closes
+                while (true)
+                {
+                    var result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
+                    foreach (var segment in result.Buffer)
+                    {
+                        writer.Write(segment.Span);
+                    }
+
+                    reader.AdvanceTo(result.Buffer.End);
+                    if (result.IsCompleted)
+                    {
+                        return false;
+                    }
+
+                    await FlushToClient(writer).ConfigureAwait(false);
+                }
+        }
+    }
+
+    // Copies exactly `remaining` bytes from the destination to the client, flushing as it goes (back-pressure) but the last.
+    private static async ValueTask CopyAsync(Http1Connection connection, PipeWriter writer, long remaining)
+    {
+        var reader = connection.Reader;
+        while (remaining > 0)
+        {
+            var result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var take = Math.Min(remaining, buffer.Length);
+            foreach (var segment in buffer.Slice(0, take))
+            {
+                writer.Write(segment.Span);
+            }
+
+            reader.AdvanceTo(buffer.GetPosition(take));
+            remaining -= take;
+            if (remaining > 0)
+            {
+                ThrowIfEnded(result, "before the end of the body");
+                await FlushToClient(writer).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async ValueTask FlushToClient(PipeWriter writer)
+    {
+        var flushed = await writer.FlushAsync().ConfigureAwait(false);
+        if (flushed.IsCanceled || flushed.IsCompleted)
+        {
+            throw new ClientGoneException();
+        }
+    }
+
+    public static async ValueTask FlushAsync(Http1Connection connection)
+    {
+        var flushed = await connection.Writer.FlushAsync(connection.Arm()).ConfigureAwait(false);
+        if (flushed.IsCanceled)
+        {
+            throw new OperationCanceledException(connection.Token); // the timer fired or the attempt was cancelled: the pipe is done
+        }
+
+        if (flushed.IsCompleted)
+        {
+            throw new ConnectionClosedException("the destination stopped reading");
+        }
+    }
+
+    private static void ThrowIfEnded(ReadResult result, string where)
+    {
+        if (result.IsCompleted)
+        {
+            throw new ConnectionClosedException("connection closed " + where);
+        }
+    }
+
+    /// <summary>The destination closed the connection (or stopped reading) before the exchange was whole.</summary>
+    public sealed class ConnectionClosedException(string message) : IOException(message);
+
+    /// <summary>The client's side of the response went away.</summary>
+    public sealed class ClientGoneException() : IOException("the client went away");
+}
