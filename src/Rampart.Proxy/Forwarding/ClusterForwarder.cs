@@ -91,7 +91,7 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         var bodyDetection = context.Features.Get<IHttpRequestBodyDetectionFeature>();
         var hasBody = bodyDetection is not { CanHaveBody: false } && request.ContentLength != 0;
         var loop = AttemptLoop.Rent(Cluster, request.Method, hasBody, request.ContentLength, context.RequestAborted);
-        var attempt = ProxyAttempt.Rent(loop);
+        var attempt = ProxyAttempt.Rent(loop, context);
         context.Features.Set(attempt);
         var body = request.Body;
         if (hasBody)
@@ -109,8 +109,9 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         try
         {
             // The fast path takes every request of a cluster that uses it but upgrades (WebSockets), which go the YARP way.
-            IAttemptTransport<HttpContext> transport = _fast is not null && !ClientRequests.AsksForUpgrade(context) ? _fast : this;
-            var result = await loop.RunAsync(transport, context).ConfigureAwait(false);
+            var result = _fast is not null && !ClientRequests.AsksForUpgrade(context)
+                ? await loop.RunAsync<IFastExchange>(_fast, attempt).ConfigureAwait(false)
+                : await loop.RunAsync(this, context).ConfigureAwait(false);
             await AnswerAsync(context, result).ConfigureAwait(false);
         }
         finally

@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Rampart.Failover;
 
 namespace Rampart.Proxy.Forwarding.Fast;
@@ -11,8 +9,9 @@ namespace Rampart.Proxy.Forwarding.Fast;
 /// Rampart's own HTTP/1.1 data path to destinations, as a transport of the core's attempt loop: pooled connections,
 /// the request head written straight from Kestrel's request, a strict response parser, bodies streamed both ways with
 /// back-pressure. It moves bytes only; the loop decides which destination, what a result means and whether to retry.
+/// The client's side is an <see cref="IFastExchange"/>: Kestrel's request, or Rampart's own server's.
 /// </summary>
-internal sealed class FastTransport(Http1Client client, ForwardedHeaders forwarded) : IAttemptTransport<HttpContext>
+internal sealed class FastTransport(Http1Client client, ForwardedHeaders forwarded) : IAttemptTransport<IFastExchange>
 {
     private const int MaxHeadBytes = 64 * 1024;
 
@@ -23,15 +22,11 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<AttemptEnd> SendAsync(HttpContext context, AttemptLoop attempts, CancellationToken cancellationToken)
+    public async ValueTask<AttemptEnd> SendAsync(IFastExchange exchange, AttemptLoop attempts, CancellationToken cancellationToken)
     {
-        var body = context.Features.Get<ProxyAttempt>()!.Body;
+        var body = exchange.Body;
         body?.Restart();
         var pool = client.PoolFor(attempts.Destination);
-        var request = context.Request;
-        var (framing, length) = request.ContentLength is { } declared
-            ? (RequestWriter.Framing.ContentLength, declared)
-            : context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: true } ? (RequestWriter.Framing.Chunked, 0L) : (RequestWriter.Framing.None, 0L);
         for (var fresh = false; ; fresh = true)
         {
             var connection = fresh ? null : pool.TryTakeIdle();
@@ -55,7 +50,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                 }
             }
 
-            var (end, stale) = await ExchangeAsync(context, attempts, connection, pool, framing, length, body, cancellationToken).ConfigureAwait(false);
+            var (end, stale) = await ExchangeAsync(exchange, attempts, connection, pool, body, cancellationToken).ConfigureAwait(false);
             if (stale && !fresh)
             {
                 continue; // a pooled connection the destination had closed: nothing reached it, one fresh try
@@ -65,31 +60,22 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         }
     }
 
-    public void PrepareRetry(HttpContext context)
-    {
-        context.Response.Clear();
-        if (context.Request.Body.CanSeek)
-        {
-            context.Request.Body.Position = 0;
-        }
-    }
+    public void PrepareRetry(IFastExchange exchange) => exchange.PrepareRetry();
 
     private async ValueTask<(AttemptEnd End, bool Stale)> ExchangeAsync(
-        HttpContext context, AttemptLoop attempts, Http1Connection connection, Http1Pool pool, RequestWriter.Framing framing, long length, ClientBodyStream? body, CancellationToken cancellationToken)
+        IFastExchange exchange, AttemptLoop attempts, Http1Connection connection, Http1Pool pool, ClientBodyStream? body, CancellationToken cancellationToken)
     {
         using var abort = cancellationToken.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
-        var request = context.Request;
-        var response = context.Response;
         var phase = Phase.Request;
         var received = false;
         Task? sending = null;
         try
         {
-            RequestWriter.WriteHead(connection.Writer, context, pool, forwarded, framing, length);
+            exchange.WriteHead(connection.Writer, pool, forwarded);
             await Http1Bodies.FlushAsync(connection).ConfigureAwait(false);
-            if (framing != RequestWriter.Framing.None)
+            if (exchange.Framing != RequestWriter.Framing.None)
             {
-                sending = Http1Bodies.SendAsync(connection, request.Body, framing == RequestWriter.Framing.Chunked);
+                sending = Http1Bodies.SendAsync(connection, exchange.RequestBody!, exchange.Framing == RequestWriter.Framing.Chunked);
             }
 
             var head = ResponseHeadPool.Rent();
@@ -125,7 +111,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                     }
 
                     var headBytes = buffer.Slice(0, headLength);
-                    var verdict = PassOn(headBytes, request, response, attempts, head);
+                    var verdict = PassOn(headBytes, exchange, attempts, head);
                     connection.Reader.AdvanceTo(headBytes.End);
                     if (head.IsInterim)
                     {
@@ -142,7 +128,8 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                 }
 
                 phase = Phase.ResponseBody;
-                var complete = await Http1Bodies.CopyResponseAsync(connection, head, response).ConfigureAwait(false);
+                var complete = await Http1Bodies.CopyResponseAsync(connection, head, exchange).ConfigureAwait(false);
+                exchange.EndBody();
                 var requestSent = sending is null || (sending.IsCompleted && sending.IsCompletedSuccessfully);
                 if (complete && head.KeepAlive && requestSent && NothingLeftOver(connection))
                 {
@@ -167,18 +154,18 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
             var stale = connection.Reused && !received && phase == Phase.Request && (body?.Progress ?? RequestBodyProgress.None) == RequestBodyProgress.None
                 && ex is Http1Bodies.ConnectionClosedException or IOException { InnerException: SocketException } or SocketException;
             var cancelled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested; // the caller left or the deadline passed
-            return (Describe(ex, phase, timedOut, cancelled, body, response), stale);
+            return (Describe(ex, phase, timedOut, cancelled, body, exchange), stale);
         }
     }
 
-    // Parses the head and asks the loop; on PassOn copies status and headers into the client's response.
-    private static ResponseVerdict PassOn(in ReadOnlySequence<byte> headBytes, HttpRequest request, HttpResponse response, AttemptLoop attempts, ResponseHead head)
+    // Parses the head and asks the loop; on PassOn the status and headers become the client's response's.
+    private static ResponseVerdict PassOn(in ReadOnlySequence<byte> headBytes, IFastExchange exchange, AttemptLoop attempts, ResponseHead head)
     {
         byte[]? rented = null;
         var span = headBytes.IsSingleSegment ? headBytes.FirstSpan : Flatten(headBytes, out rented);
         try
         {
-            ResponseParser.Parse(span, HttpMethods.IsHead(request.Method), head);
+            ResponseParser.Parse(span, exchange.IsHead, head);
             if (head.IsInterim)
             {
                 return ResponseVerdict.PassOn; // not the answer: the final response follows
@@ -188,8 +175,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
             var verdict = attempts.OnResponse(head.Status, unexpectedUpgrade: head.Status == 101);
             if (verdict == ResponseVerdict.PassOn)
             {
-                response.StatusCode = head.Status;
-                ResponseHeaders.Copy(span, head, response);
+                exchange.PassOn(span, head);
             }
 
             return verdict;
@@ -243,7 +229,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         connection.Close();
     }
 
-    private static AttemptEnd Describe(Exception ex, Phase phase, bool timedOut, bool cancelled, ClientBodyStream? body, HttpResponse response)
+    private static AttemptEnd Describe(Exception ex, Phase phase, bool timedOut, bool cancelled, ClientBodyStream? body, IFastExchange exchange)
     {
         var error = ex switch
         {
@@ -255,6 +241,6 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
             _ => AttemptError.Request,
         };
         var status = body?.Error is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : 0;
-        return new AttemptEnd(error, body?.Error ?? ex, body?.Progress ?? RequestBodyProgress.None, NothingSent: false, ResponseStarted: response.HasStarted, CallerStatus: status);
+        return new AttemptEnd(error, body?.Error ?? ex, body?.Progress ?? RequestBodyProgress.None, NothingSent: false, ResponseStarted: exchange.ResponseStarted, CallerStatus: status);
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using Microsoft.AspNetCore.Http;
 
 namespace Rampart.Proxy.Forwarding.Fast;
 
@@ -52,16 +51,15 @@ internal static class Http1Bodies
     }
 
     /// <summary>Copies the response body by its framing; true when it ended as framed (the connection may be reused).</summary>
-    public static async ValueTask<bool> CopyResponseAsync(Http1Connection connection, ResponseHead head, HttpResponse response)
+    public static async ValueTask<bool> CopyResponseAsync(Http1Connection connection, ResponseHead head, IFastExchange client)
     {
         var reader = connection.Reader;
-        var writer = response.BodyWriter;
         switch (head.Framing)
         {
             case BodyFraming.None:
                 return true;
             case BodyFraming.ContentLength:
-                await CopyAsync(connection, writer, head.ContentLength).ConfigureAwait(false);
+                await CopyAsync(connection, client, head.ContentLength).ConfigureAwait(false);
                 return true;
             case BodyFraming.Chunked:
                 while (true)
@@ -91,7 +89,7 @@ internal static class Http1Bodies
                         }
                     }
 
-                    await CopyAsync(connection, writer, size).ConfigureAwait(false);
+                    await CopyAsync(connection, client, size).ConfigureAwait(false);
                     while (true)
                     {
                         result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
@@ -112,7 +110,7 @@ internal static class Http1Bodies
                     var result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
                     foreach (var segment in result.Buffer)
                     {
-                        writer.Write(segment.Span);
+                        client.WriteBody(segment.Span);
                     }
 
                     reader.AdvanceTo(result.Buffer.End);
@@ -121,13 +119,13 @@ internal static class Http1Bodies
                         return false;
                     }
 
-                    await FlushToClient(writer).ConfigureAwait(false);
+                    await client.FlushBodyAsync().ConfigureAwait(false);
                 }
         }
     }
 
     // Copies exactly `remaining` bytes from the destination to the client, flushing as it goes (back-pressure) but the last.
-    private static async ValueTask CopyAsync(Http1Connection connection, PipeWriter writer, long remaining)
+    private static async ValueTask CopyAsync(Http1Connection connection, IFastExchange client, long remaining)
     {
         var reader = connection.Reader;
         while (remaining > 0)
@@ -137,7 +135,7 @@ internal static class Http1Bodies
             var take = Math.Min(remaining, buffer.Length);
             foreach (var segment in buffer.Slice(0, take))
             {
-                writer.Write(segment.Span);
+                client.WriteBody(segment.Span);
             }
 
             reader.AdvanceTo(buffer.GetPosition(take));
@@ -145,12 +143,13 @@ internal static class Http1Bodies
             if (remaining > 0)
             {
                 ThrowIfEnded(result, "before the end of the body");
-                await FlushToClient(writer).ConfigureAwait(false);
+                await client.FlushBodyAsync().ConfigureAwait(false);
             }
         }
     }
 
-    private static async ValueTask FlushToClient(PipeWriter writer)
+    /// <summary>Flushes a client's pipe: back-pressure, and <see cref="ClientGoneException"/> when the client is gone.</summary>
+    public static async ValueTask FlushToClientAsync(PipeWriter writer)
     {
         var flushed = await writer.FlushAsync().ConfigureAwait(false);
         if (flushed.IsCanceled || flushed.IsCompleted)
