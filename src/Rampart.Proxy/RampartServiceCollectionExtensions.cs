@@ -47,6 +47,7 @@ public static class RampartServiceCollectionExtensions
             sp.GetRequiredService<ClusterCatalog>(),
             configuration,
             sp.GetRequiredService<ClusterDiagnostics>()));
+        services.TryAddSingleton<Rampart.Proxy.Server.FastServer>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RampartMetrics.MeterName, "System.Runtime").AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");
         services.AddHostedService(sp =>

@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Rampart.Proxy.Server;
 
 namespace Rampart.Proxy.Configuration;
 
@@ -23,6 +25,11 @@ internal static class KestrelSetup
                 if (uri.Scheme == Uri.UriSchemeHttps)
                 {
                     endpoint.UseHttps();
+                }
+                else if (options.Server.FastServer && speaks != ListenerProtocols.Http2)
+                {
+                    // Rampart's own HTTP/1.1 server in front of Kestrel's: it serves what it takes, Kestrel the rest.
+                    endpoint.Use(kestrelHttp => endpoint.ApplicationServices.GetRequiredService<FastServer>().Use(kestrelHttp));
                 }
             };
             if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address))

@@ -104,6 +104,14 @@ public sealed class ServerOptions : FreezableOptions
     /// <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>). Safe for Rampart, whose request path never blocks. Default false.
     /// </summary>
     public bool InlineScheduling { get; set => field = Settable(value); }
+
+    /// <summary>
+    /// Rampart's own HTTP/1.1 server on the plain-HTTP listeners: while every request goes to one cluster with
+    /// <c>Forwarder: Fast</c> (one route that matches everything), it serves requests without a body itself, without
+    /// Kestrel's <c>HttpContext</c>; the first request it does not take (a body, an upgrade, HTTP/1.0, anything unusual
+    /// or malformed) and HTTP/2 go on in Kestrel's server, with the rest of that connection. Read at start. Default true.
+    /// </summary>
+    public bool FastServer { get; set => field = Settable(value); } = true;
 }
 
 /// <summary>A route: which requests go to which cluster.</summary>

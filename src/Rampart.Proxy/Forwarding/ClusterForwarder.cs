@@ -160,6 +160,15 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         }
     }
 
+    /// <summary>The body of the 503 a request gets when no destination of <paramref name="cluster"/> is available (both servers).</summary>
+    public static string NoDestinationText(ClusterState cluster) => $"No destination of cluster '{cluster.Id}' is available.";
+
+    /// <summary>The <c>Retry-After</c> of that 503: when a destination may be back, in whole seconds.</summary>
+    public static string RetryAfterSeconds(ClusterState cluster) => Math.Ceiling(cluster.RetryAfter().TotalSeconds).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The fast path's transport, when the cluster uses it (Rampart's own server forwards through it).</summary>
+    public FastTransport? Fast => _fast;
+
     public void Dispose()
     {
         _client.Dispose();
@@ -173,9 +182,9 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         {
             case FailoverOutcome.NoDestination when result.Status == StatusCodes.Status503ServiceUnavailable:
                 response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                response.Headers[HeaderNames.RetryAfter] = Math.Ceiling(Cluster.RetryAfter().TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                response.Headers[HeaderNames.RetryAfter] = RetryAfterSeconds(Cluster);
                 response.ContentType = "text/plain; charset=utf-8";
-                return response.WriteAsync($"No destination of cluster '{Cluster.Id}' is available.", context.RequestAborted);
+                return response.WriteAsync(NoDestinationText(Cluster), context.RequestAborted);
             case FailoverOutcome.NoDestination or FailoverOutcome.Failed when result.Status != 0 && !response.HasStarted:
                 response.Clear();
                 response.StatusCode = result.Status;

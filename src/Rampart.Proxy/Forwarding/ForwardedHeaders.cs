@@ -45,7 +45,7 @@ internal sealed record ForwardedHeaders(ForwardedHeadersMode Mode, ForwardedHead
     public bool DropsForwarded => Mode != ForwardedHeadersMode.Off && (Format != ForwardedHeadersFormat.XForwarded || Mode != ForwardedHeadersMode.Append);
 
     /// <summary>Whether <paramref name="name"/> is one of the headers this mode drops from the client's request.</summary>
-    public bool Drops(string name) =>
+    public bool Drops(ReadOnlySpan<char> name) =>
         (DropsXForwarded && (name.Equals(XForwardedFor, StringComparison.OrdinalIgnoreCase) || name.Equals(XForwardedProto, StringComparison.OrdinalIgnoreCase) || name.Equals(XForwardedHost, StringComparison.OrdinalIgnoreCase)))
         || (DropsForwarded && name.Equals(Forwarded, StringComparison.OrdinalIgnoreCase));
 
@@ -58,24 +58,39 @@ internal sealed record ForwardedHeaders(ForwardedHeadersMode Mode, ForwardedHead
         }
 
         var request = context.Request;
-        var client = context.Connection.RemoteIpAddress;
-        var host = request.Host.Value; // empty for an HTTP/1.0 request without Host: then no host is claimed
+        var append = Mode == ForwardedHeadersMode.Append;
+        return Values(
+            context.Connection.RemoteIpAddress,
+            request.Scheme,
+            request.Host.Value, // empty for an HTTP/1.0 request without Host: then no host is claimed
+            append ? request.Headers[XForwardedFor].ToString() : "",
+            append ? request.Headers[Forwarded].ToString() : "");
+    }
+
+    /// <summary>The values for a request from <paramref name="client"/> that carried the chains <paramref name="earlierFor"/> and <paramref name="earlierForwarded"/> ("" for none).</summary>
+    public (string? For, string? Proto, string? Host, string? Forwarded) Values(IPAddress? client, string scheme, string? host, string earlierFor, string earlierForwarded)
+    {
+        if (Mode == ForwardedHeadersMode.Off)
+        {
+            return default;
+        }
+
         var append = Mode == ForwardedHeadersMode.Append;
         string? forwardedFor = null, proto = null, forwardedHost = null, forwarded = null;
         if (Format != ForwardedHeadersFormat.Forwarded)
         {
-            var earlier = append ? request.Headers[XForwardedFor].ToString() : "";
+            var earlier = append ? earlierFor : "";
             var self = client?.ToString();
             var chain = self is null ? earlier : earlier.Length == 0 ? self : earlier + ", " + self;
             forwardedFor = chain.Length > 0 ? chain : null;
-            proto = request.Scheme;
+            proto = scheme;
             forwardedHost = string.IsNullOrEmpty(host) ? null : host;
         }
 
         if (Format != ForwardedHeadersFormat.XForwarded)
         {
-            var element = "for=" + Node(client) + ";proto=" + request.Scheme + (string.IsNullOrEmpty(host) ? "" : ";host=" + Value(host));
-            var earlier = append ? request.Headers[Forwarded].ToString() : "";
+            var element = "for=" + Node(client) + ";proto=" + scheme + (string.IsNullOrEmpty(host) ? "" : ";host=" + Value(host));
+            var earlier = append ? earlierForwarded : "";
             forwarded = earlier.Length == 0 ? element : earlier + ", " + element;
         }
 
@@ -118,7 +133,7 @@ internal sealed record ForwardedHeaders(ForwardedHeadersMode Mode, ForwardedHead
         }
     }
 
-    /// <summary>The header names <see cref="Values"/> are written under, in its order.</summary>
+    /// <summary>The header names <c>Values</c> are written under, in its order.</summary>
     public static (string For, string Proto, string Host, string Forwarded) Names => (XForwardedFor, XForwardedProto, XForwardedHost, Forwarded);
 
     // RFC 7239 §6: an IPv6 node is bracketed and quoted; an unknown client is "unknown".

@@ -12,10 +12,10 @@ internal static class HopByHopHeaders
     private static readonly string[] Fixed = ["Keep-Alive", "Proxy-Connection", "Proxy-Authorization"];
 
     /// <summary>Whether a request header is one of the fixed hop-by-hop set (<c>Keep-Alive</c>, <c>Proxy-Connection</c>, <c>Proxy-Authorization</c>).</summary>
-    public static bool IsFixedRequestHeader(string name) => Contains(Fixed, name);
+    public static bool IsFixedRequestHeader(ReadOnlySpan<char> name) => Contains(Fixed, name);
 
     /// <summary>Whether <paramref name="names"/> holds <paramref name="name"/>, in any case (a loop: no closure per header).</summary>
-    public static bool Contains(string[] names, string name)
+    public static bool Contains(string[] names, ReadOnlySpan<char> name)
     {
         foreach (var other in names)
         {
@@ -90,7 +90,7 @@ internal static class HopByHopHeaders
     /// Whether a response header stays on the destination's hop whatever <c>Connection</c> lists: the fixed set, and (for
     /// a forwarder that frames the client's response itself) the destination's framing and connection options.
     /// </summary>
-    public static bool IsFixedResponseHeader(string name, bool framing, int status) =>
+    public static bool IsFixedResponseHeader(ReadOnlySpan<char> name, bool framing, int status) =>
         Contains(FixedResponse, name)
         || (framing && (name.Equals("Connection", StringComparison.OrdinalIgnoreCase)
             || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)

@@ -55,12 +55,23 @@ internal static class RequestWriter
             WriteHeader(writer, name, values);
         }
 
-        var (forwardedFor, proto, host, forwardedElement) = forwarded.Values(context);
+        WriteForwarded(writer, forwarded.Values(context));
+        WriteFraming(writer, framing, contentLength);
+    }
+
+    /// <summary>The forwarded headers' lines (those with a value).</summary>
+    public static void WriteForwarded(PipeWriter writer, (string? For, string? Proto, string? Host, string? Forwarded) values)
+    {
         var names = ForwardedHeaders.Names;
-        WriteHeader(writer, names.For, forwardedFor);
-        WriteHeader(writer, names.Proto, proto);
-        WriteHeader(writer, names.Host, host);
-        WriteHeader(writer, names.Forwarded, forwardedElement);
+        WriteHeader(writer, names.For, values.For);
+        WriteHeader(writer, names.Proto, values.Proto);
+        WriteHeader(writer, names.Host, values.Host);
+        WriteHeader(writer, names.Forwarded, values.Forwarded);
+    }
+
+    /// <summary>The body's framing line, and the blank line that ends the head.</summary>
+    public static void WriteFraming(PipeWriter writer, Framing framing, long contentLength)
+    {
         switch (framing)
         {
             case Framing.ContentLength:
@@ -83,7 +94,7 @@ internal static class RequestWriter
     /// afresh, <c>Expect</c> was answered by Kestrel), the fixed hop-by-hop set, and whatever <c>Connection</c> lists.
     /// <c>Host</c> passes as the client sent it, as on the YARP path.
     /// </summary>
-    private static bool StaysOnItsHop(string name, string[] listed)
+    public static bool StaysOnItsHop(ReadOnlySpan<char> name, string[] listed)
     {
         switch (name.Length)
         {
@@ -122,7 +133,7 @@ internal static class RequestWriter
         writer.Write("\r\n"u8);
     }
 
-    private static void Write(PipeWriter writer, string text)
+    public static void Write(PipeWriter writer, string text)
     {
         var span = writer.GetSpan(text.Length);
         var written = Encoding.Latin1.GetBytes(text, span);

@@ -5,7 +5,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace Rampart.Proxy.Forwarding.Fast;
 
-/// <summary>Copies a parsed response head's headers into Kestrel's response, but those that belong to the destination's hop.</summary>
+/// <summary>Which of a parsed response head's headers reach the client (those of the destination's hop do not), and their copy into Kestrel's response.</summary>
 internal static class ResponseHeaders
 {
     private static readonly string[] Common =
@@ -26,11 +26,11 @@ internal static class ResponseHeaders
     public static void Copy(ReadOnlySpan<byte> head, ResponseHead parsed, HttpResponse response)
     {
         var headers = response.Headers;
-        string[] listed = parsed.ConnectionListsNames ? Listed(head, parsed) : [];
+        var listed = Listed(head, parsed);
         foreach (var header in parsed.Headers)
         {
             var name = Name(head.Slice(header.NameStart, header.NameLength));
-            if (HopByHopHeaders.IsFixedResponseHeader(name, framing: true, parsed.Status) || HopByHopHeaders.Contains(listed, name))
+            if (!Passes(name, parsed.Status, listed))
             {
                 continue;
             }
@@ -39,6 +39,10 @@ internal static class ResponseHeaders
             headers.Append(name, value);
         }
     }
+
+    /// <summary>Whether a header of the destination's response reaches the client: not when it belongs to the destination's hop (fixed ones, its framing, those its <c>Connection</c> lists).</summary>
+    public static bool Passes(ReadOnlySpan<char> name, int status, string[] listed) =>
+        !HopByHopHeaders.IsFixedResponseHeader(name, framing: true, status) && !HopByHopHeaders.Contains(listed, name);
 
     private static string Name(ReadOnlySpan<byte> bytes)
     {
@@ -55,9 +59,14 @@ internal static class ResponseHeaders
         return Encoding.Latin1.GetString(bytes);
     }
 
-    // The names the destination's Connection header lists (a rare head: only when the parser saw one).
-    private static string[] Listed(ReadOnlySpan<byte> head, ResponseHead parsed)
+    /// <summary>The names the destination's <c>Connection</c> header lists (none, allocating nothing, unless the parser saw one).</summary>
+    public static string[] Listed(ReadOnlySpan<byte> head, ResponseHead parsed)
     {
+        if (!parsed.ConnectionListsNames)
+        {
+            return [];
+        }
+
         List<string> names = [];
         foreach (var header in parsed.Headers)
         {

@@ -9,7 +9,8 @@ using Rampart.Proxy.Tests.Infrastructure;
 namespace Rampart.Proxy.Tests.Forwarding.Fast;
 
 /// <summary>
-/// The same corpus of requests and responses through both data paths (<c>Forwarder: Yarp</c> and <c>Fast</c>) to the
+/// The same corpus of requests and responses through every data path (<c>Forwarder: Yarp</c>; <c>Fast</c> behind
+/// Rampart's own server and behind Kestrel's) to the
 /// same recording backend: the same request reaches the backend (method, target, headers, body) and the same response
 /// reaches the client (status, headers, body), header order and the documented differences aside.
 /// </summary>
@@ -19,6 +20,7 @@ public sealed class DifferentialTests : IAsyncLifetime
     private WebApplication? _backend;
     private ProxyFixture? _yarp;
     private ProxyFixture? _fast;
+    private ProxyFixture? _fastOnKestrel;
 
     public async Task InitializeAsync()
     {
@@ -31,12 +33,14 @@ public sealed class DifferentialTests : IAsyncLifetime
         var address = _backend.Urls.First();
         _yarp = await Proxy(address, "Yarp");
         _fast = await Proxy(address, "Fast");
+        _fastOnKestrel = await Proxy(address, "Fast", fastServer: false);
     }
 
     public async Task DisposeAsync()
     {
         await _yarp!.DisposeAsync();
         await _fast!.DisposeAsync();
+        await _fastOnKestrel!.DisposeAsync();
         await _backend!.DisposeAsync();
     }
 
@@ -68,9 +72,11 @@ public sealed class DifferentialTests : IAsyncLifetime
     {
         var viaYarp = await ExchangeAsync(_yarp!, Cases[name]());
         var viaFast = await ExchangeAsync(_fast!, Cases[name]());
+        var viaFastOnKestrel = await ExchangeAsync(_fastOnKestrel!, Cases[name]());
 
         Assert.Equal(viaYarp.Response, viaFast.Response);
         Assert.Equal(viaYarp.Seen, viaFast.Seen);
+        Assert.Equal(viaYarp, viaFastOnKestrel);
     }
 
     [Fact]
@@ -82,7 +88,9 @@ public sealed class DifferentialTests : IAsyncLifetime
             var query = (i % 3) switch { 0 => "?chunked=1&size=" + (i * 37), 1 => "?size=" + (i * 11), _ => "?status=204" };
             var viaYarp = await ExchangeAsync(_yarp!, Request(HttpMethod.Get, "/seq/" + i + query));
             var viaFast = await ExchangeAsync(_fast!, Request(HttpMethod.Get, "/seq/" + i + query));
+            var viaFastOnKestrel = await ExchangeAsync(_fastOnKestrel!, Request(HttpMethod.Get, "/seq/" + i + query));
             Assert.Equal(viaYarp, viaFast);
+            Assert.Equal(viaYarp, viaFastOnKestrel);
         }
     }
 
@@ -162,8 +170,10 @@ public sealed class DifferentialTests : IAsyncLifetime
         }
     }
 
-    private static Task<ProxyFixture> Proxy(string backend, string forwarder) => ProxyFixture.StartAsync(backends: 0, settings: new Dictionary<string, string?>
+    // Fast: Rampart's own server and the fast path; with fastServer false, the fast path behind Kestrel's server.
+    private static Task<ProxyFixture> Proxy(string backend, string forwarder, bool fastServer = true) => ProxyFixture.StartAsync(backends: 0, settings: new Dictionary<string, string?>
     {
+        ["Rampart:Server:FastServer"] = fastServer ? "true" : "false",
         ["Rampart:Clusters:web:Destinations:d:Address"] = backend,
         ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
         ["Rampart:Clusters:web:Forwarder"] = forwarder,

@@ -1,0 +1,183 @@
+using System.IO.Pipelines;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Logging;
+using Rampart.Failover;
+using Rampart.Proxy.Forwarding.Fast;
+
+namespace Rampart.Proxy.Server;
+
+/// <summary>
+/// One client connection of Rampart's own HTTP/1.1 server: requests read straight off the transport's pipe, forwarded
+/// through the fast path, answered into the transport's pipe — no <c>HttpContext</c>. At the first request it does
+/// not take (see <see cref="RequestHead"/>), the connection goes on in Kestrel's own HTTP server, from that request on.
+/// </summary>
+internal sealed partial class ServerConnection
+{
+    private const int Idle = 0;
+    private const int Busy = 1;
+    private const int HandedOff = 2;
+
+    private readonly FastServer _server;
+    private readonly ConnectionContext _connection;
+    private readonly PipeReader _input;
+    private readonly RequestHead _head = new();
+    private readonly ServerExchange _exchange;
+    private int _state;
+    private long _idleSince;
+    private volatile bool _closeRequested;
+
+    public ServerConnection(FastServer server, ConnectionContext connection)
+    {
+        _server = server;
+        _connection = connection;
+        _input = connection.Transport.Input;
+        _exchange = new ServerExchange(connection.Transport.Output, (connection.RemoteEndPoint as IPEndPoint)?.Address, server.Limits);
+    }
+
+    public async Task RunAsync(ConnectionDelegate kestrel)
+    {
+        // Kestrel's heartbeat (once a second) ends idle keep-alive connections and clients that stopped reading.
+        _connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(static c => ((ServerConnection)c).Tick(), this);
+        using var closing = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
+            .UnsafeRegister(static c => ((ServerConnection)c!).OnCloseRequested(), this);
+        while (true)
+        {
+            Volatile.Write(ref _idleSince, Environment.TickCount64);
+            Volatile.Write(ref _state, Idle);
+            if (_closeRequested)
+            {
+                return;
+            }
+
+            ReadResult read;
+            try
+            {
+                read = await _input.ReadAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or ConnectionResetException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _state, Busy);
+            var buffer = read.Buffer;
+            if (read.IsCanceled)
+            {
+                _input.AdvanceTo(buffer.Start);
+                if (_closeRequested || Environment.TickCount64 - Volatile.Read(ref _idleSince) >= (long)_server.Limits.KeepAliveTimeout.TotalMilliseconds)
+                {
+                    return; // idle for too long, or the server is stopping
+                }
+
+                continue; // a heartbeat that came as the connection turned busy
+            }
+
+            if (buffer.IsEmpty && read.IsCompleted)
+            {
+                return;
+            }
+
+            var forwarder = _server.Proxy.EverythingForwarder;
+            var headLength = forwarder?.Fast is null ? -1 : _head.TryRead(buffer, _server.Limits);
+            if (headLength < 0)
+            {
+                // Nothing consumed, nothing examined: Kestrel reads this request again and serves the connection from here.
+                _input.AdvanceTo(buffer.Start);
+                Volatile.Write(ref _state, HandedOff);
+                _server.CountHandedOff();
+                await kestrel(_connection).ConfigureAwait(false);
+                return;
+            }
+
+            ConnectionEnd end;
+            try
+            {
+                end = await ServeAsync(forwarder!).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // whatever went wrong, it ends this connection only, and the process goes on
+            catch (Exception ex)
+            {
+                Log.ConnectionFailed(_server.Logger, _connection.ConnectionId, ex);
+                end = ConnectionEnd.Abort;
+            }
+#pragma warning restore CA1031
+
+            // The head stayed in the pipe while it was served (its parts point into it); now it is done with.
+            _input.AdvanceTo(buffer.GetPosition(headLength));
+            if (end == ConnectionEnd.Abort)
+            {
+                _connection.Abort(new ConnectionAbortedException("the response could not be completed"));
+                return;
+            }
+
+            if (end == ConnectionEnd.Close || _closeRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async ValueTask<ConnectionEnd> ServeAsync(Forwarding.ClusterForwarder forwarder)
+    {
+        var cluster = forwarder.Cluster;
+        var loop = AttemptLoop.Rent(cluster, _head.Method, hasBody: false, _head.EmptyBodyDeclared ? 0 : null, _connection.ConnectionClosed);
+        FailoverResult result;
+        try
+        {
+            _exchange.Begin(_head, closing: _head.Close || _closeRequested);
+            result = await loop.RunAsync<IFastExchange>(forwarder.Fast!, _exchange).ConfigureAwait(false);
+        }
+        finally
+        {
+            loop.Return();
+        }
+
+        _server.CountServed();
+        var end = _exchange.Answer(result, cluster);
+        if (end != ConnectionEnd.Abort)
+        {
+            try
+            {
+                await _exchange.FlushAsync().ConfigureAwait(false);
+            }
+            catch (Http1Bodies.ClientGoneException)
+            {
+                return ConnectionEnd.Abort;
+            }
+        }
+
+        return end;
+    }
+
+    private void OnCloseRequested()
+    {
+        _closeRequested = true;
+        _exchange.Closing = true;
+        if (Volatile.Read(ref _state) == Idle)
+        {
+            _input.CancelPendingRead();
+        }
+    }
+
+    private void Tick()
+    {
+        var now = Environment.TickCount64;
+        switch (Volatile.Read(ref _state))
+        {
+            case Idle when now - Volatile.Read(ref _idleSince) >= (long)_server.Limits.KeepAliveTimeout.TotalMilliseconds:
+                _input.CancelPendingRead();
+                break;
+            case Busy when _exchange.FlushStalled(now):
+                _connection.Abort(new ConnectionAbortedException("the client read the response slower than the minimum data rate"));
+                break;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Connection {ConnectionId}: ended by an unexpected error")]
+        public static partial void ConnectionFailed(ILogger logger, string connectionId, Exception exception);
+    }
+}

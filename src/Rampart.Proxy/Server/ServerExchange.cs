@@ -1,0 +1,303 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using Rampart.Clusters;
+using Rampart.Failover;
+using Rampart.Proxy.Forwarding;
+using Rampart.Proxy.Forwarding.Fast;
+
+namespace Rampart.Proxy.Server;
+
+/// <summary>
+/// One request on a connection of Rampart's own server, as the fast path's transport sees it: the request head goes
+/// to the destination byte for byte but for what belongs to the client's hop; the response head is held until its
+/// first body byte (until then another attempt, or another answer, may still take its place), then written with the
+/// framing Kestrel would choose. One per connection, reused by its requests.
+/// </summary>
+internal sealed class ServerExchange(PipeWriter output, IPAddress? client, ServerLimits limits) : IFastExchange
+{
+    private long _flushDeadline;
+
+    private readonly ArrayBufferWriter<byte> _held = new(1024);
+    private RequestHead _request = null!;
+    private BodyFraming _framing;
+    private bool _hasDate;
+    private bool _chunked;
+
+    // The forwarded headers of the connection's last request without a chain of its own: the same client and usually the same Host.
+    private (ForwardedHeaders? Mode, string? Host, (string?, string?, string?, string?) Values) _forwarded;
+
+    /// <summary>Whether the connection ends after this response (the client said so, or the server is stopping).</summary>
+    public bool Closing { get; set; }
+
+    public ClientBodyStream? Body => null; // requests with a body go Kestrel's way
+
+    public Stream? RequestBody => _request.EmptyBodyDeclared ? Stream.Null : null;
+
+    public RequestWriter.Framing Framing => _request.EmptyBodyDeclared ? RequestWriter.Framing.ContentLength : RequestWriter.Framing.None;
+
+    public bool IsHead => _request.IsHead;
+
+    public bool ResponseStarted { get; private set; }
+
+    public void Begin(RequestHead request, bool closing)
+    {
+        _request = request;
+        Closing = closing;
+        ResponseStarted = false;
+        _held.ResetWrittenCount();
+    }
+
+    public void WriteHead(PipeWriter destination, Http1Pool pool, ForwardedHeaders forwarded)
+    {
+        var head = _request.Bytes;
+        destination.Write(head[.._request.MethodLength]);
+        destination.Write(" "u8);
+        if (pool.PathPrefix.Length > 0)
+        {
+            RequestWriter.Write(destination, pool.PathPrefix);
+        }
+
+        destination.Write(head[_request.Target]);
+        destination.Write(" HTTP/1.1\r\n"u8);
+        Span<char> name = stackalloc char[64];
+        foreach (var header in _request.Headers)
+        {
+            var nameBytes = head.Slice(header.NameStart, header.NameLength);
+            var chars = Chars(nameBytes, name);
+            if (RequestWriter.StaysOnItsHop(chars, _request.Listed) || forwarded.Drops(chars))
+            {
+                continue;
+            }
+
+            destination.Write(head[header.NameStart..(header.ValueStart + header.ValueLength)]); // the client's line as it was
+            destination.Write("\r\n"u8);
+        }
+
+        RequestWriter.WriteForwarded(destination, Forwarded(forwarded));
+        RequestWriter.WriteFraming(destination, Framing, 0);
+    }
+
+    public void PassOn(ReadOnlySpan<byte> head, ResponseHead parsed)
+    {
+        _held.ResetWrittenCount();
+        _held.Write(StatusLines.For(parsed.Status));
+        (_framing, _hasDate, _chunked) = (parsed.Framing, false, false);
+        var listed = ResponseHeaders.Listed(head, parsed);
+        Span<char> name = stackalloc char[64];
+        foreach (var header in parsed.Headers)
+        {
+            var nameBytes = head.Slice(header.NameStart, header.NameLength);
+            var chars = Chars(nameBytes, name);
+            if (!ResponseHeaders.Passes(chars, parsed.Status, listed))
+            {
+                continue;
+            }
+
+            _hasDate |= chars.Equals("Date", StringComparison.OrdinalIgnoreCase);
+            _held.Write(head[header.NameStart..(header.ValueStart + header.ValueLength)]);
+            _held.Write("\r\n"u8);
+        }
+    }
+
+    public void WriteBody(ReadOnlySpan<byte> bytes)
+    {
+        if (!ResponseStarted)
+        {
+            Start(withBody: true);
+        }
+
+        if (bytes.IsEmpty)
+        {
+            return;
+        }
+
+        if (_chunked)
+        {
+            ChunkedBody.WriteChunk(output, bytes);
+        }
+        else
+        {
+            output.Write(bytes);
+        }
+    }
+
+    public ValueTask FlushBodyAsync() => FlushAsync();
+
+    /// <summary>
+    /// Sends what was written to the client. A client that reads slower than Kestrel's minimum response data rate
+    /// (a grace period, then the rate for the bytes of this flush) is cut off by the connection's heartbeat.
+    /// </summary>
+    public async ValueTask FlushAsync()
+    {
+        if (limits.MinResponseDataRate > 0)
+        {
+            var allowed = limits.MinResponseDataRateGracePeriod.TotalMilliseconds + (output.UnflushedBytes * 1000 / limits.MinResponseDataRate);
+            Volatile.Write(ref _flushDeadline, Environment.TickCount64 + (long)allowed);
+        }
+
+        try
+        {
+            await Http1Bodies.FlushToClientAsync(output).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _flushDeadline, 0);
+        }
+    }
+
+    /// <summary>Whether a flush has waited on the client for longer than the data rate allows.</summary>
+    public bool FlushStalled(long now) => Volatile.Read(ref _flushDeadline) is var deadline && deadline != 0 && now > deadline;
+
+    public void EndBody()
+    {
+        if (_chunked)
+        {
+            output.Write("0\r\n\r\n"u8);
+        }
+    }
+
+    public void PrepareRetry() => _held.ResetWrittenCount();
+
+    /// <summary>Writes the answer the attempts came to (flushed by the caller); says what becomes of the connection.</summary>
+    public ConnectionEnd Answer(in FailoverResult result, ClusterState cluster)
+    {
+        switch (result.Outcome)
+        {
+            case FailoverOutcome.Answered:
+                if (!ResponseStarted)
+                {
+                    Start(withBody: false);
+                }
+
+                return Closing ? ConnectionEnd.Close : ConnectionEnd.KeepAlive;
+            case FailoverOutcome.NoDestination when result.Status == 503 && !ResponseStarted:
+                var text = Encoding.UTF8.GetBytes(ClusterForwarder.NoDestinationText(cluster));
+                WriteAnswer(503, ClusterForwarder.RetryAfterSeconds(cluster), text, Closing);
+                return Closing ? ConnectionEnd.Close : ConnectionEnd.KeepAlive;
+            case FailoverOutcome.NoDestination or FailoverOutcome.Failed when result.Status != 0 && !ResponseStarted:
+                var close = Closing || result.CloseConnection;
+                WriteAnswer(result.Status, null, [], close);
+                return close ? ConnectionEnd.Close : ConnectionEnd.KeepAlive;
+            default:
+                return ConnectionEnd.Abort; // the client left, or part of a response went out: a truncated body is never passed off as complete
+        }
+    }
+
+    // The held head, the Date Kestrel would add, and the framing Kestrel would choose: the destination's length when it
+    // gave one; otherwise chunks when there is a body, and Content-Length: 0 when there is none.
+    private void Start(bool withBody)
+    {
+        ResponseStarted = true;
+        output.Write(_held.WrittenSpan);
+        if (!_hasDate)
+        {
+            output.Write(StatusLines.Date());
+        }
+
+        if (Closing)
+        {
+            output.Write("Connection: close\r\n"u8);
+        }
+
+        if (_framing is BodyFraming.Chunked or BodyFraming.UntilClose)
+        {
+            _chunked = withBody;
+            output.Write(withBody ? "Transfer-Encoding: chunked\r\n"u8 : "Content-Length: 0\r\n"u8);
+        }
+
+        output.Write("\r\n"u8);
+    }
+
+    private void WriteAnswer(int status, string? retryAfter, ReadOnlySpan<byte> text, bool close)
+    {
+        ResponseStarted = true;
+        output.Write(StatusLines.For(status));
+        output.Write(StatusLines.Date());
+        if (close)
+        {
+            output.Write("Connection: close\r\n"u8);
+        }
+
+        if (retryAfter is not null)
+        {
+            output.Write("Retry-After: "u8);
+            RequestWriter.Write(output, retryAfter);
+            output.Write("\r\nContent-Type: text/plain; charset=utf-8\r\n"u8);
+        }
+
+        RequestWriter.Write(output, "Content-Length: " + text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\r\n\r\n");
+        output.Write(text);
+    }
+
+    private (string?, string?, string?, string?) Forwarded(ForwardedHeaders forwarded)
+    {
+        if (forwarded.Mode == ForwardedHeadersMode.Off)
+        {
+            return default;
+        }
+
+        var hostBytes = _request.Bytes[_request.Host];
+        if (!_request.HasForwardedChain && ReferenceEquals(_forwarded.Mode, forwarded) && _forwarded.Host is { } host && Encoding.ASCII.GetByteCount(host) == hostBytes.Length && Ascii(host, hostBytes))
+        {
+            return _forwarded.Values;
+        }
+
+        var hostText = Encoding.ASCII.GetString(hostBytes);
+        var values = forwarded.Values(client, "http", hostText, Chain("X-Forwarded-For"u8), Chain("Forwarded"u8));
+        if (!_request.HasForwardedChain)
+        {
+            _forwarded = (forwarded, hostText, values);
+        }
+
+        return values;
+    }
+
+    // A header's name as characters: in the buffer given, or a string when it is longer.
+    private static ReadOnlySpan<char> Chars(ReadOnlySpan<byte> name, Span<char> buffer) =>
+        name.Length <= buffer.Length ? buffer[..Encoding.Latin1.GetChars(name, buffer)] : Encoding.Latin1.GetString(name);
+
+    private static bool Ascii(string text, ReadOnlySpan<byte> bytes)
+    {
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (text[i] != bytes[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // The client's values of a chain header, joined as Kestrel's header dictionary joins them ("" for none).
+    private string Chain(ReadOnlySpan<byte> headerName)
+    {
+        if (!_request.HasForwardedChain)
+        {
+            return "";
+        }
+
+        var head = _request.Bytes;
+        string? chain = null;
+        foreach (var header in _request.Headers)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(head.Slice(header.NameStart, header.NameLength), headerName))
+            {
+                var value = Encoding.ASCII.GetString(head.Slice(header.ValueStart, header.ValueLength));
+                chain = chain is null ? value : chain + "," + value;
+            }
+        }
+
+        return chain ?? "";
+    }
+}
+
+/// <summary>What becomes of a connection of Rampart's own server after a response.</summary>
+internal enum ConnectionEnd
+{
+    KeepAlive,
+    Close,
+    Abort,
+}

@@ -1,0 +1,122 @@
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Rampart.Proxy.Server;
+using Rampart.Proxy.Tests.Adversarial;
+using Rampart.Proxy.Tests.Infrastructure;
+
+namespace Rampart.Proxy.Tests.Server;
+
+/// <summary>
+/// Rampart's own HTTP/1.1 server (<c>Forwarder: Fast</c> behind one catch-all route): what it serves itself, and how a
+/// connection goes on in Kestrel's server at the first request it does not take, on raw sockets. (Every end-to-end test
+/// runs through it with <c>RAMPART_TEST_FORWARDER=Fast</c>.)
+/// </summary>
+public sealed class FastServerTests
+{
+    private static readonly Dictionary<string, string?> Fast = new() { ["Rampart:Clusters:web:Forwarder"] = "Fast" };
+
+    [Fact]
+    public async Task RequestsWithoutABody_ServedByRampartsServer()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("ok from b0", await f.Client.GetStringAsync($"/get/{i}"));
+        }
+
+        var server = f.Services.GetRequiredService<FastServer>();
+        Assert.Equal(20, server.Served);
+        Assert.Equal(0, server.HandedOff);
+    }
+
+    [Fact]
+    public async Task Pipelined_TwoRequestsInOneWrite_TwoResponsesInOrder_ThenClosed()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
+        var responses = await ExchangeAsync(f.Address,
+            "GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(2, Count(responses, "HTTP/1.1 200 OK\r\n"));
+        Assert.Equal(1, Count(responses, "Connection: close\r\n")); // the second only; then the server closed (the read ended)
+        Assert.Equal(["/first", "/second"], f.Backends[0].Paths);
+        Assert.Equal(2, f.Services.GetRequiredService<FastServer>().Served);
+    }
+
+    [Fact]
+    public async Task ARequestWithABody_TheConnectionGoesOnInKestrelsServer()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
+        var responses = await ExchangeAsync(f.Address,
+            "GET /before HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+            + "GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(3, Count(responses, "HTTP/1.1 200 OK\r\n"));
+        Assert.Equal(["hello"], f.Backends[0].Bodies);
+        var server = f.Services.GetRequiredService<FastServer>();
+        Assert.Equal(1, server.Served); // the first; Kestrel served the POST and what followed it
+        Assert.Equal(1, server.HandedOff);
+    }
+
+    [Theory]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n", 400)]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400)]
+    [InlineData("GET /a HTTP/1.1\r\n\r\n", 400)]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n", 200)]
+    [InlineData("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", 405)]
+    [InlineData("GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 200)]
+    [InlineData("GET / HTTP/1.0\r\n\r\n", 200)]
+    [InlineData("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0)]
+    public async Task WhatItDoesNotTake_KestrelAnswers_NoDestinationBlamed(string request, int status)
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
+        var response = await RawHttp.SendAsync(f.Address, request);
+
+        Assert.Equal(status, response.Status);
+        Assert.Equal(0, f.Services.GetRequiredService<FastServer>().Served);
+        Assert.Equal(1, f.Services.GetRequiredService<FastServer>().HandedOff);
+        await ClientAttackTests.AssertNoDestinationBlamedAsync(f);
+    }
+
+    [Fact]
+    public async Task SwitchedOff_KestrelServesEverything()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>(Fast) { ["Rampart:Server:FastServer"] = "false" });
+        Assert.Equal("ok from b0", await f.Client.GetStringAsync("/get"));
+        Assert.Equal(0, f.Services.GetRequiredService<FastServer>().Served);
+    }
+
+    [Fact]
+    public async Task MoreThanOneRoute_KestrelServesEverything()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>(Fast)
+        {
+            ["Rampart:Routes:0:Match:Path"] = "/api/{**rest}",
+            ["Rampart:Routes:1:Id"] = "other",
+            ["Rampart:Routes:1:Cluster"] = "web",
+            ["Rampart:Routes:1:Match:Path"] = "/other/{**rest}",
+        });
+        Assert.Equal("ok from b0", await f.Client.GetStringAsync("/api/x"));
+        Assert.Equal(0, f.Services.GetRequiredService<FastServer>().Served);
+    }
+
+    // Sends the bytes, then reads until the server closes the connection.
+    private static async Task<string> ExchangeAsync(Uri address, string requests)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(address.Host, address.Port);
+        await socket.SendAsync(Encoding.ASCII.GetBytes(requests), SocketFlags.None);
+        using var timeout = new CancellationTokenSource(Wait.Generous);
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        while (await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) is var read and > 0)
+        {
+            received.Write(buffer, 0, read);
+        }
+
+        return Encoding.ASCII.GetString(received.ToArray());
+    }
+
+    private static int Count(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
+}
