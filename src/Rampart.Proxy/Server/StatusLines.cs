@@ -7,7 +7,7 @@ namespace Rampart.Proxy.Server;
 internal static class StatusLines
 {
     private static readonly byte[]?[] Lines = new byte[1000][];
-    private static DateLine s_date = new(0, []);
+    private static DateLine _date = new(0, []);
 
     /// <summary><c>HTTP/1.1 200 OK\r\n</c>, with the reason phrase Kestrel writes.</summary>
     public static ReadOnlySpan<byte> For(int status)
@@ -25,11 +25,11 @@ internal static class StatusLines
     {
         var now = DateTimeOffset.UtcNow;
         var second = now.ToUnixTimeSeconds();
-        var line = Volatile.Read(ref s_date);
+        var line = Volatile.Read(ref _date);
         if (line.Second != second)
         {
             line = new DateLine(second, Encoding.ASCII.GetBytes("Date: " + now.ToString("r", System.Globalization.CultureInfo.InvariantCulture) + "\r\n"));
-            Volatile.Write(ref s_date, line);
+            Volatile.Write(ref _date, line);
         }
 
         return line.Bytes;
