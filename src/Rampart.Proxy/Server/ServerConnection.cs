@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
@@ -119,6 +120,7 @@ internal sealed partial class ServerConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ConnectionEnd> ServeAsync(Forwarding.ClusterForwarder forwarder)
     {
         var cluster = forwarder.Cluster;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Rampart.Clusters;
 using Rampart.Failover;
@@ -129,6 +130,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
     /// Sends what was written to the client. A client that reads slower than Kestrel's minimum response data rate
     /// (a grace period, then the rate for the bytes of this flush) is cut off by the connection's heartbeat.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask FlushAsync()
     {
         if (limits.MinResponseDataRate > 0)

@@ -62,6 +62,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
 
     public void PrepareRetry(IFastExchange exchange) => exchange.PrepareRetry();
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(AttemptEnd End, bool Stale)> ExchangeAsync(
         IFastExchange exchange, AttemptLoop attempts, Http1Connection connection, Http1Pool pool, ClientBodyStream? body, CancellationToken cancellationToken)
     {

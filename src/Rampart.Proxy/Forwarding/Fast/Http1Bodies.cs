@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace Rampart.Proxy.Forwarding.Fast;
 
@@ -51,6 +52,7 @@ internal static class Http1Bodies
     }
 
     /// <summary>Copies the response body by its framing; true when it ended as framed (the connection may be reused).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<bool> CopyResponseAsync(Http1Connection connection, ResponseHead head, IFastExchange client)
     {
         var reader = connection.Reader;
@@ -125,6 +127,7 @@ internal static class Http1Bodies
     }
 
     // Copies exactly `remaining` bytes from the destination to the client, flushing as it goes (back-pressure) but the last.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask CopyAsync(Http1Connection connection, IFastExchange client, long remaining)
     {
         var reader = connection.Reader;
@@ -149,6 +152,7 @@ internal static class Http1Bodies
     }
 
     /// <summary>Flushes a client's pipe: back-pressure, and <see cref="ClientGoneException"/> when the client is gone.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public static async ValueTask FlushToClientAsync(PipeWriter writer)
     {
         var flushed = await writer.FlushAsync().ConfigureAwait(false);
@@ -158,6 +162,7 @@ internal static class Http1Bodies
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public static async ValueTask FlushAsync(Http1Connection connection)
     {
         var flushed = await connection.Writer.FlushAsync(connection.Arm()).ConfigureAwait(false);
