@@ -13,8 +13,8 @@ namespace Rampart.Proxy.Server;
 /// <summary>
 /// A client's request head as Rampart's own server takes it: parsed by Kestrel's own <c>HttpParser</c> (the same
 /// strictness), its parts kept as offsets into the head's bytes. <see cref="TryRead"/> says whether the fast server
-/// takes the request; whatever it does not take — a malformed or unusual head, a body, an upgrade, HTTP/1.0, a
-/// head near a limit — Kestrel's HTTP/1.1 server takes, with the rest of the connection.
+/// takes the request; whatever it does not take — a malformed or unusual head, a chunked body, an upgrade, HTTP/1.0,
+/// a head near a limit — Kestrel's HTTP/1.1 server takes, with the rest of the connection.
 /// </summary>
 internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
 {
@@ -58,8 +58,8 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
     /// <summary>The <c>Host</c> header's value in the head's bytes.</summary>
     public Range Host { get; private set; }
 
-    /// <summary>Whether the client sent <c>Content-Length: 0</c> (the destination is told so too).</summary>
-    public bool EmptyBodyDeclared { get; private set; }
+    /// <summary>The client's <c>Content-Length</c> (the destination is told the same), or null when it sent none.</summary>
+    public long? ContentLength { get; private set; }
 
     /// <summary>Whether the client's <c>Connection</c> header says <c>close</c>.</summary>
     public bool Close { get; private set; }
@@ -95,27 +95,38 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
             return -1;
         }
 
-        if (buffer.FirstSpan.Length >= length)
+        var copied = buffer.FirstSpan.Length < length; // a head across segments is parsed from a copy
+        _bytes = copied ? Copy(buffer.Slice(0, length)) : buffer.First[..length];
+        if (!Parse(limits) || ContentLength > limits.MaxRequestBodySize)
         {
-            _bytes = buffer.First[..length];
-        }
-        else
-        {
-            if (_copy.Length < length)
-            {
-                _copy = new byte[Math.Max(length, 4096)];
-            }
-
-            buffer.Slice(0, length).CopyTo(_copy);
-            _bytes = _copy.AsMemory(0, length);
+            return -1;
         }
 
-        return Parse(limits) ? length : -1;
+        if (ContentLength > 0 && !copied)
+        {
+            // The body is read off the same pipe, which lets the head's bytes go: the head moves to a copy of its own
+            // (its parts are offsets from its start: they stay right).
+            _bytes = Copy(new ReadOnlySequence<byte>(_bytes));
+        }
+
+        return length;
+    }
+
+    private ReadOnlyMemory<byte> Copy(in ReadOnlySequence<byte> head)
+    {
+        var length = (int)head.Length;
+        if (_copy.Length < length)
+        {
+            _copy = new byte[Math.Max(length, 4096)];
+        }
+
+        head.CopyTo(_copy);
+        return _copy.AsMemory(0, length);
     }
 
     private bool Parse(ServerLimits limits)
     {
-        (Method, IsHead, MethodLength, Target, Host, EmptyBodyDeclared, Close, Listed, HasForwardedChain) = ("", false, 0, default, default, false, false, [], false);
+        (Method, IsHead, MethodLength, Target, Host, ContentLength, Close, Listed, HasForwardedChain) = ("", false, 0, default, default, null, false, [], false);
         (HeaderCount, HostCount, _unusual) = (0, 0, false);
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(_bytes));
         try
@@ -151,8 +162,7 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
             KestrelMethod.Delete => HttpMethods.Delete,
             KestrelMethod.Patch => HttpMethods.Patch,
             KestrelMethod.Options => HttpMethods.Options,
-            KestrelMethod.Trace => HttpMethods.Trace,
-            _ => null, // CONNECT (refused) and custom methods: Kestrel's way
+            _ => null, // CONNECT (refused), TRACE (Kestrel's own rules for its body) and custom methods: Kestrel's way
         };
         // Kestrel hands the line through the target: method, space, target (the version it has read already).
         var start = Offset(startLine);
@@ -204,11 +214,12 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
             case 6 when Is(name, "Expect"u8):
             case 7 when Is(name, "Upgrade"u8):
             case 17 when Is(name, "Transfer-Encoding"u8):
-                _unusual = true; // a body, or an upgrade: Kestrel's way
+                _unusual = true; // a chunked body, a wait for 100 Continue, or an upgrade: Kestrel's way
                 return;
             case 14 when Is(name, "Content-Length"u8):
-                _unusual |= EmptyBodyDeclared || !value.SequenceEqual("0"u8); // a body: Kestrel's way
-                EmptyBodyDeclared = true;
+                // One plain length within the limit; a second one, or anything else, is Kestrel's to judge (400, 413).
+                _unusual |= ContentLength is not null || value.Length is 0 or > 18 || value.ContainsAnyExceptInRange((byte)'0', (byte)'9');
+                ContentLength = _unusual ? 0 : long.Parse(value, provider: System.Globalization.CultureInfo.InvariantCulture);
                 break;
             case 10 when Is(name, "Connection"u8):
                 OnConnection(value);
@@ -275,7 +286,16 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
 }
 
 /// <summary>Kestrel's request limits, as Rampart's own server applies them (it leaves anything near one to Kestrel).</summary>
-internal sealed record ServerLimits(int MaxRequestLineSize, int MaxRequestHeadersTotalSize, int MaxRequestHeaderCount, TimeSpan KeepAliveTimeout, double MinResponseDataRate, TimeSpan MinResponseDataRateGracePeriod)
+internal sealed record ServerLimits(
+    int MaxRequestLineSize,
+    int MaxRequestHeadersTotalSize,
+    int MaxRequestHeaderCount,
+    long MaxRequestBodySize,
+    TimeSpan KeepAliveTimeout,
+    double MinRequestBodyDataRate,
+    TimeSpan MinRequestBodyDataRateGracePeriod,
+    double MinResponseDataRate,
+    TimeSpan MinResponseDataRateGracePeriod)
 {
     /// <summary>A head this long or longer is Kestrel's to judge.</summary>
     public int MaxHeadBytes => MaxRequestLineSize + MaxRequestHeadersTotalSize;
@@ -284,7 +304,10 @@ internal sealed record ServerLimits(int MaxRequestLineSize, int MaxRequestHeader
         limits.MaxRequestLineSize,
         limits.MaxRequestHeadersTotalSize,
         limits.MaxRequestHeaderCount,
+        limits.MaxRequestBodySize ?? long.MaxValue,
         limits.KeepAliveTimeout,
+        limits.MinRequestBodyDataRate?.BytesPerSecond ?? 0,
+        limits.MinRequestBodyDataRate?.GracePeriod ?? TimeSpan.Zero,
         limits.MinResponseDataRate?.BytesPerSecond ?? 0,
         limits.MinResponseDataRate?.GracePeriod ?? TimeSpan.Zero);
 }

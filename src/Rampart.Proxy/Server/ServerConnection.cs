@@ -3,8 +3,10 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Rampart.Failover;
+using Rampart.Proxy.Forwarding;
 using Rampart.Proxy.Forwarding.Fast;
 
 namespace Rampart.Proxy.Server;
@@ -19,12 +21,14 @@ internal sealed partial class ServerConnection
     private const int Idle = 0;
     private const int Busy = 1;
     private const int HandedOff = 2;
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
     private readonly FastServer _server;
     private readonly ConnectionContext _connection;
     private readonly PipeReader _input;
     private readonly RequestHead _head = new();
     private readonly ServerExchange _exchange;
+    private readonly ContentLengthBody _body = new();
     private int _state;
     private long _idleSince;
     private volatile bool _closeRequested;
@@ -92,6 +96,15 @@ internal sealed partial class ServerConnection
                 return;
             }
 
+            // A body is read off the same pipe: the head (copied) is consumed first. Without one, the head stays in the
+            // pipe while it is served (its parts point into it) and is consumed after.
+            var headEnd = buffer.GetPosition(headLength);
+            var hasBody = _head.ContentLength > 0;
+            if (hasBody)
+            {
+                _input.AdvanceTo(headEnd);
+            }
+
             ConnectionEnd end;
             try
             {
@@ -105,8 +118,11 @@ internal sealed partial class ServerConnection
             }
 #pragma warning restore CA1031
 
-            // The head stayed in the pipe while it was served (its parts point into it); now it is done with.
-            _input.AdvanceTo(buffer.GetPosition(headLength));
+            if (!hasBody)
+            {
+                _input.AdvanceTo(headEnd);
+            }
+
             if (end == ConnectionEnd.Abort)
             {
                 _connection.Abort(new ConnectionAbortedException("the response could not be completed"));
@@ -124,19 +140,42 @@ internal sealed partial class ServerConnection
     private async ValueTask<ConnectionEnd> ServeAsync(Forwarding.ClusterForwarder forwarder)
     {
         var cluster = forwarder.Cluster;
-        var loop = AttemptLoop.Rent(cluster, _head.Method, hasBody: false, _head.EmptyBodyDeclared ? 0 : null, _connection.ConnectionClosed);
+        var length = _head.ContentLength;
+        var loop = AttemptLoop.Rent(cluster, _head.Method, hasBody: length > 0, length, _connection.ConnectionClosed);
+        ClientBodyStream? watch = null;
+        Stream? body = null;
         FailoverResult result;
         try
         {
-            _exchange.Begin(_head, closing: _head.Close || _closeRequested);
+            if (length > 0)
+            {
+                // As on Kestrel's path: read through a watch (a failure reading it is the client's), buffered for
+                // replay when the loop says the request may be tried again. The watch is this request's own.
+                _body.Start(_input, length.Value);
+                watch = new ClientBodyStream(_body);
+                var limit = cluster.Options.Retry.MaxBufferedBodyBytes;
+                body = loop.BufferBody ? new FileBufferingReadStream(watch, (int)Math.Min(limit, 64 * 1024), limit, Path.GetTempPath()) : watch;
+            }
+
+            _exchange.Begin(_head, closing: _head.Close || _closeRequested, watch, body);
             result = await loop.RunAsync<IFastExchange>(forwarder.Fast!, _exchange).ConfigureAwait(false);
         }
         finally
         {
             loop.Return();
+            watch?.Detach();
+            if (body is FileBufferingReadStream buffered)
+            {
+                await buffered.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         _server.CountServed();
+        if (length > 0 && !_body.Done)
+        {
+            _exchange.Closing = true; // the body was not read to its end: the answer says close, rather than the body being drained
+        }
+
         var end = _exchange.Answer(result, cluster);
         if (end != ConnectionEnd.Abort)
         {
@@ -148,11 +187,39 @@ internal sealed partial class ServerConnection
             {
                 return ConnectionEnd.Abort;
             }
+
+            if (length > 0 && !_body.Done)
+            {
+                await DrainAsync().ConfigureAwait(false);
+            }
         }
 
         return end;
     }
 
+    // A body left unread when the answer is out: read and dropped (as Kestrel does), so that the client, still sending,
+    // reads the answer rather than a reset; bounded by the data rate and a few seconds. The connection closes after it.
+    private async ValueTask DrainAsync()
+    {
+        using var limit = new CancellationTokenSource(DrainTimeout);
+        try
+        {
+            while (!_body.Done)
+            {
+                var read = await _body.ReadAsync(limit.Token).ConfigureAwait(false);
+                _body.AdvanceTo(read.Buffer.End);
+                if (read.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+#pragma warning disable CA1031 // the client closed, reset or stalled: nothing more to do than close
+        catch (Exception)
+        {
+        }
+#pragma warning restore CA1031
+    }
     private void OnCloseRequested()
     {
         _closeRequested = true;
@@ -171,8 +238,13 @@ internal sealed partial class ServerConnection
             case Idle when now - Volatile.Read(ref _idleSince) >= (long)_server.Limits.KeepAliveTimeout.TotalMilliseconds:
                 _input.CancelPendingRead();
                 break;
-            case Busy when _exchange.FlushStalled(now):
-                _connection.Abort(new ConnectionAbortedException("the client read the response slower than the minimum data rate"));
+            case Busy:
+                _body.CheckRate(now, _server.Limits);
+                if (_exchange.FlushStalled(now))
+                {
+                    _connection.Abort(new ConnectionAbortedException("the client read the response slower than the minimum data rate"));
+                }
+
                 break;
         }
     }

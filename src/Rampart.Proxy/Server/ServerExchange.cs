@@ -32,19 +32,22 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
     /// <summary>Whether the connection ends after this response (the client said so, or the server is stopping).</summary>
     public bool Closing { get; set; }
 
-    public ClientBodyStream? Body => null; // requests with a body go Kestrel's way
+    public ClientBodyStream? Body { get; private set; }
 
-    public Stream? RequestBody => _request.EmptyBodyDeclared ? Stream.Null : null;
+    public Stream? RequestBody { get; private set; }
 
-    public RequestWriter.Framing Framing => _request.EmptyBodyDeclared ? RequestWriter.Framing.ContentLength : RequestWriter.Framing.None;
+    public RequestWriter.Framing Framing => _request.ContentLength is null ? RequestWriter.Framing.None : RequestWriter.Framing.ContentLength;
 
     public bool IsHead => _request.IsHead;
 
     public bool ResponseStarted { get; private set; }
 
-    public void Begin(RequestHead request, bool closing)
+    /// <summary>A new request: its head, its body (the watch, and what the destination reads: the watch or a replay buffer over it).</summary>
+    public void Begin(RequestHead request, bool closing, ClientBodyStream? body, Stream? requestBody)
     {
         _request = request;
+        Body = body;
+        RequestBody = requestBody ?? (request.ContentLength == 0 ? Stream.Null : null);
         Closing = closing;
         ResponseStarted = false;
         _held.ResetWrittenCount();
@@ -77,7 +80,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         }
 
         RequestWriter.WriteForwarded(destination, Forwarded(forwarded));
-        RequestWriter.WriteFraming(destination, Framing, 0);
+        RequestWriter.WriteFraming(destination, Framing, _request.ContentLength ?? 0);
     }
 
     public void PassOn(ReadOnlySpan<byte> head, ResponseHead parsed)
@@ -160,7 +163,14 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         }
     }
 
-    public void PrepareRetry() => _held.ResetWrittenCount();
+    public void PrepareRetry()
+    {
+        _held.ResetWrittenCount();
+        if (RequestBody is { CanSeek: true } replay)
+        {
+            replay.Position = 0;
+        }
+    }
 
     /// <summary>Writes the answer the attempts came to (flushed by the caller); says what becomes of the connection.</summary>
     public ConnectionEnd Answer(in FailoverResult result, ClusterState cluster)

@@ -44,12 +44,48 @@ public sealed class FastServerTests
     }
 
     [Fact]
-    public async Task ARequestWithABody_TheConnectionGoesOnInKestrelsServer()
+    public async Task ContentLengthBodies_Pipelined_EachBodyEndsWhereItsLengthSays()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
+        var responses = await ExchangeAsync(f.Address,
+            "POST /one HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+            + "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nGET / HTTP/"
+            + "GET /three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+
+        Assert.Equal(3, Count(responses, "HTTP/1.1 200 OK\r\n"));
+        Assert.Equal(["hello", "GET / HTTP/"], f.Backends[0].Bodies); // a body that looks like a request is a body
+        Assert.Equal(["/one", "/two", "/three"], f.Backends[0].Paths);
+        Assert.Equal(3, f.Services.GetRequiredService<FastServer>().Served);
+    }
+
+    [Fact]
+    public async Task ABodySentSlowerThanTheMinimumDataRate_408_NoDestinationBlamed()
+    {
+        // The destination would wait a minute for the body: only the server's data rate ends it (heartbeat, 1 s steps).
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>(Fast)
+        {
+            ["Rampart:Limits:MinRequestBodyDataRate"] = "1000",
+            ["Rampart:Limits:MinRequestBodyDataRateGracePeriod"] = "00:00:01.500",
+            ["Rampart:Clusters:web:AttemptTimeout"] = "00:01:00",
+            ["Rampart:Clusters:web:Timeout"] = "00:02:00",
+        });
+        Assert.Equal("ok from b0", await f.Client.GetStringAsync("/warm"));
+
+        var response = await RawHttp.SendAsync(f.Address, "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nten bytes.");
+
+        Assert.Equal(408, response.Status);
+        Assert.Contains("Connection: close", response.Head, StringComparison.Ordinal);
+        Assert.Equal(2, f.Services.GetRequiredService<FastServer>().Served); // the rate was Rampart's server's to enforce
+        await ClientAttackTests.AssertNoDestinationBlamedAsync(f);
+    }
+
+    [Fact]
+    public async Task AChunkedBody_TheConnectionGoesOnInKestrelsServer()
     {
         await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
         var responses = await ExchangeAsync(f.Address,
             "GET /before HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+            + "POST /post HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
             + "GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
         Assert.Equal(3, Count(responses, "HTTP/1.1 200 OK\r\n"));
