@@ -9,6 +9,7 @@ using Rampart.Configuration;
 using Rampart.Diagnostics;
 using Rampart.Health;
 using Rampart.Proxy.Configuration;
+using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -69,6 +70,21 @@ public sealed partial class RampartProxy : IDisposable
         ClusterCatalog? catalog = null,
         IConfiguration? configuration = null,
         ClusterDiagnostics? diagnostics = null)
+        : this(options, forwarder, prober, timeProvider, loggerFactory, metrics, catalog, configuration, diagnostics, accessLog: null)
+    {
+    }
+
+    internal RampartProxy(
+        RampartOptions options,
+        IHttpForwarder forwarder,
+        ActiveHealthProber prober,
+        TimeProvider timeProvider,
+        ILoggerFactory loggerFactory,
+        RampartMetrics? metrics,
+        ClusterCatalog? catalog,
+        IConfiguration? configuration,
+        ClusterDiagnostics? diagnostics,
+        AccessLog? accessLog)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(forwarder);
@@ -80,6 +96,7 @@ public sealed partial class RampartProxy : IDisposable
         _prober = prober;
         _time = timeProvider;
         _forwardingLogger = loggerFactory.CreateLogger("Rampart.Proxy.Forwarding");
+        AccessLog = accessLog is { Enabled: true } ? accessLog : null;
         _diagnostics = diagnostics ?? new ClusterDiagnostics(loggerFactory, metrics);
         _diagnostics.Watch(prober);
         _configurationLogger = loggerFactory.CreateLogger("Rampart.Configuration");
@@ -149,6 +166,9 @@ public sealed partial class RampartProxy : IDisposable
     /// <summary>The forwarder of the configuration's only route when that route matches every request; otherwise <see langword="null"/>.</summary>
     internal ClusterForwarder? EverythingForwarder => Volatile.Read(ref _current).Everything;
 
+    /// <summary>The access log, when it is on (<c>Rampart:AccessLog</c>); null otherwise.</summary>
+    internal AccessLog? AccessLog { get; }
+
     /// <summary>The snapshot for <paramref name="options"/>; with a previous one, what stays is carried over and every difference is told in <paramref name="changes"/>.</summary>
     private Snapshot Build(RampartOptions options, Snapshot? previous, List<string>? changes)
     {
@@ -161,21 +181,21 @@ public sealed partial class RampartProxy : IDisposable
                 var cluster = new ClusterState(id, clusterOptions, _time, _diagnostics);
                 changes?.Add($"cluster {id} added ({cluster.Destinations.Count} destination(s))");
 
-                forwarders.Add(id, new ClusterForwarder(cluster, _forwarder, _forwardingLogger, forwarded));
+                forwarders.Add(id, new ClusterForwarder(cluster, _forwarder, _forwardingLogger, forwarded, AccessLog));
                 continue;
             }
 
             if (OptionsTree.Same(old.Cluster.Options, clusterOptions))
             {
                 // Nothing changed: the very same cluster and forwarder (a new one, sharing both, when only the forwarded headers did).
-                forwarders.Add(id, old.Forwarded == forwarded ? old : new ClusterForwarder(old.Cluster, _forwarder, _forwardingLogger, forwarded, old.Client, old.FastClient));
+                forwarders.Add(id, old.Forwarded == forwarded ? old : new ClusterForwarder(old.Cluster, _forwarder, _forwardingLogger, forwarded, AccessLog, old.Client, old.FastClient));
                 continue;
             }
 
             var reconfigured = old.Cluster.Reconfigure(clusterOptions);
             ConfigurationChanges.Cluster(old.Cluster, reconfigured, changes!);
             var share = ClusterForwarder.CanShareClient(old.Cluster.Options, clusterOptions);
-            forwarders.Add(id, new ClusterForwarder(reconfigured, _forwarder, _forwardingLogger, forwarded, share ? old.Client : null, share ? old.FastClient : null));
+            forwarders.Add(id, new ClusterForwarder(reconfigured, _forwarder, _forwardingLogger, forwarded, AccessLog, share ? old.Client : null, share ? old.FastClient : null));
         }
 
         if (previous is not null)

@@ -37,6 +37,8 @@ public static class RampartServiceCollectionExtensions
             var options = RampartConfiguration.Load(configuration, out var errors);
             return errors.Count > 0 ? throw new RampartConfigurationException(errors) : options;
         });
+        services.TryAddSingleton<Rampart.Proxy.Diagnostics.AccessLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<Rampart.Proxy.Diagnostics.AccessLog>());
         services.TryAddSingleton(sp => new RampartProxy(
             sp.GetRequiredService<RampartOptions>(),
             sp.GetRequiredService<IHttpForwarder>(),
@@ -46,7 +48,8 @@ public static class RampartServiceCollectionExtensions
             sp.GetRequiredService<RampartMetrics>(),
             sp.GetRequiredService<ClusterCatalog>(),
             configuration,
-            sp.GetRequiredService<ClusterDiagnostics>()));
+            sp.GetRequiredService<ClusterDiagnostics>(),
+            sp.GetRequiredService<Rampart.Proxy.Diagnostics.AccessLog>()));
         services.TryAddSingleton<Rampart.Proxy.Server.FastServer>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RampartMetrics.MeterName, "System.Runtime").AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");

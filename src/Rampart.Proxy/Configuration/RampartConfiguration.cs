@@ -82,6 +82,11 @@ public static class RampartConfiguration
         }
 
         ValidateAdmin(options.Admin, errors);
+        if (options.AccessLog.Path.Length > 0 && Path.GetDirectoryName(Path.GetFullPath(options.AccessLog.Path)) is { } folder && !Directory.Exists(folder))
+        {
+            errors.Add($"{root}:AccessLog:Path '{options.AccessLog.Path}' is in a folder that does not exist ({folder})");
+        }
+
         errors.AddRange(options.Limits.Validate($"{root}:Limits"));
         if (options.Routes.Count == 0)
         {

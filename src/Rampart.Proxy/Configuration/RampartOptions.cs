@@ -31,6 +31,9 @@ public sealed class RampartOptions : FreezableOptions
     /// <summary>Tuning of the proxy's own server (the <c>rampart</c> executable); takes effect at start.</summary>
     public ServerOptions Server { get; set => field = Settable(value); } = new();
 
+    /// <summary>One line per proxied request (off by default); takes effect at start.</summary>
+    public AccessLogOptions AccessLog { get; set => field = Settable(value); } = new();
+
     /// <summary>
     /// What Rampart does with <c>X-Forwarded-For</c>/<c>-Proto</c>/<c>-Host</c> and <c>Forwarded</c>: <c>Append</c> (default;
     /// the client's address is added to what the request carries), <c>Replace</c> (what the client sent is dropped: for a
@@ -113,6 +116,16 @@ public sealed class ServerOptions : FreezableOptions
     /// rest of that connection. Read at start. Default true.
     /// </summary>
     public bool FastServer { get; set => field = Settable(value); } = true;
+}
+
+/// <summary>The access log: one JSON line per proxied request, written off the request path.</summary>
+public sealed class AccessLogOptions : FreezableOptions
+{
+    /// <summary>Whether to write it. Default false.</summary>
+    public bool Enabled { get; set => field = Settable(value); }
+
+    /// <summary>The file lines are appended to (its folder must exist); standard output when empty (the default).</summary>
+    public string Path { get; set => field = Settable(value); } = "";
 }
 
 /// <summary>A route: which requests go to which cluster.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -8,6 +9,7 @@ using Microsoft.Net.Http.Headers;
 using Rampart.Clusters;
 using Rampart.Failover;
 using Rampart.Health;
+using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding.Fast;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -27,10 +29,12 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
     private readonly RampartTransformer _transformer;
     private readonly ILogger _logger;
     private readonly FastTransport? _fast;
+    private readonly AccessLog? _accessLog;
 
     // client: shared with the forwarder this one replaces (a reload that kept the attempt timeout); a new one when null.
-    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, ILogger logger, ForwardedHeaders forwarded, HttpMessageInvoker? client = null, Http1Client? fastClient = null)
+    public ClusterForwarder(ClusterState cluster, IHttpForwarder forwarder, ILogger logger, ForwardedHeaders forwarded, AccessLog? accessLog = null, HttpMessageInvoker? client = null, Http1Client? fastClient = null)
     {
+        _accessLog = accessLog;
         Forwarded = forwarded;
         Cluster = cluster;
         _forwarder = forwarder;
@@ -82,9 +86,11 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
     public async Task ForwardAsync(HttpContext context)
     {
         var request = context.Request;
+        var started = _accessLog is null ? 0 : Stopwatch.GetTimestamp();
         if (ClientRequests.Refusal(context) is { } refusal)
         {
             await refusal.WriteAsync(context, Cluster.Id, _logger).ConfigureAwait(false);
+            _accessLog?.Add(Entry(context, started, default, refused: true));
             return; // the client's request is wrong: no destination hears of it
         }
 
@@ -109,10 +115,18 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         try
         {
             // The fast path takes every request of a cluster that uses it but upgrades (WebSockets), which go the YARP way.
-            var result = _fast is not null && !ClientRequests.AsksForUpgrade(context)
-                ? await loop.RunAsync<IFastExchange>(_fast, attempt).ConfigureAwait(false)
+            var fast = _fast is not null && !ClientRequests.AsksForUpgrade(context);
+            var counted = _accessLog is not null && !fast ? new CountingStream(context.Response.Body) : null;
+            if (counted is not null)
+            {
+                context.Response.Body = counted; // YARP's copy is counted for the access log
+            }
+
+            var result = fast
+                ? await loop.RunAsync<IFastExchange>(_fast!, attempt).ConfigureAwait(false)
                 : await loop.RunAsync(this, context).ConfigureAwait(false);
             await AnswerAsync(context, result).ConfigureAwait(false);
+            _accessLog?.Add(Entry(context, started, result, bytes: counted?.Written ?? attempt.BodyBytes));
         }
         finally
         {
@@ -158,6 +172,24 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         {
             context.Request.Body.Position = 0;
         }
+    }
+
+    // The access log's line: what the client asked, what it got, where it went.
+    private AccessLogEntry Entry(HttpContext context, long started, FailoverResult result, long bytes = 0, bool refused = false)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var response = context.Response;
+        return new AccessLogEntry(
+            started,
+            DateTimeOffset.UtcNow - elapsed,
+            context.Connection.RemoteIpAddress?.ToString(),
+            context.Request.Method,
+            context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path + context.Request.QueryString,
+            context.RequestAborted.IsCancellationRequested && !response.HasStarted ? 0 : response.StatusCode,
+            Cluster.Id,
+            result,
+            refused ? 0 : bytes,
+            refused);
     }
 
     /// <summary>The body of the 503 a request gets when no destination of <paramref name="cluster"/> is available (both servers).</summary>

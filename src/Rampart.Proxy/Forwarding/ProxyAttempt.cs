@@ -37,11 +37,15 @@ internal sealed class ProxyAttempt : IFastExchange
 
     public bool ResponseStarted => Context.Response.HasStarted;
 
+    /// <summary>The response body's bytes passed to the client (for the access log).</summary>
+    public long BodyBytes { get; private set; }
+
     public static ProxyAttempt Rent(AttemptLoop loop, HttpContext context)
     {
         var attempt = Pool.TryTake() ?? new ProxyAttempt();
         attempt.Loop = loop;
         attempt.Context = context;
+        attempt.BodyBytes = 0;
         return attempt;
     }
 
@@ -65,7 +69,11 @@ internal sealed class ProxyAttempt : IFastExchange
         ResponseHeaders.Copy(head, parsed, Context.Response);
     }
 
-    public void WriteBody(ReadOnlySpan<byte> bytes) => Context.Response.BodyWriter.Write(bytes);
+    public void WriteBody(ReadOnlySpan<byte> bytes)
+    {
+        Context.Response.BodyWriter.Write(bytes);
+        BodyBytes += bytes.Length;
+    }
 
     public ValueTask FlushBodyAsync() => Http1Bodies.FlushToClientAsync(Context.Response.BodyWriter);
 
@@ -76,6 +84,7 @@ internal sealed class ProxyAttempt : IFastExchange
 
     public void PrepareRetry()
     {
+        BodyBytes = 0;
         Context.Response.Clear();
         if (Context.Request.Body.CanSeek)
         {

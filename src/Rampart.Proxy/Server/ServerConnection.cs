@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -6,6 +7,7 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Rampart.Failover;
+using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding;
 using Rampart.Proxy.Forwarding.Fast;
 
@@ -32,6 +34,7 @@ internal sealed partial class ServerConnection
     private int _state;
     private long _idleSince;
     private volatile bool _closeRequested;
+    private string? _client;
 
     public ServerConnection(FastServer server, ConnectionContext connection)
     {
@@ -140,6 +143,7 @@ internal sealed partial class ServerConnection
     private async ValueTask<ConnectionEnd> ServeAsync(Forwarding.ClusterForwarder forwarder)
     {
         var cluster = forwarder.Cluster;
+        var started = _server.Proxy.AccessLog is null ? 0 : Stopwatch.GetTimestamp();
         var length = _head.ContentLength;
         var loop = AttemptLoop.Rent(cluster, _head.Method, hasBody: length > 0, length, _connection.ConnectionClosed);
         ClientBodyStream? watch = null;
@@ -177,6 +181,7 @@ internal sealed partial class ServerConnection
         }
 
         var end = _exchange.Answer(result, cluster);
+        _server.Proxy.AccessLog?.Add(Entry(started, cluster, result, end));
         if (end != ConnectionEnd.Abort)
         {
             try
@@ -220,6 +225,17 @@ internal sealed partial class ServerConnection
         }
 #pragma warning restore CA1031
     }
+    private AccessLogEntry Entry(long started, Rampart.Clusters.ClusterState cluster, in FailoverResult result, ConnectionEnd end) => new(
+        started,
+        DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(started),
+        _client ??= (_connection.RemoteEndPoint as IPEndPoint)?.Address.ToString(),
+        _head.Method,
+        System.Text.Encoding.ASCII.GetString(_head.Bytes[_head.Target]),
+        end == ConnectionEnd.Abort && !_exchange.ResponseStarted ? 0 : _exchange.Status,
+        cluster.Id,
+        result,
+        _exchange.BodyBytes);
+
     private void OnCloseRequested()
     {
         _closeRequested = true;

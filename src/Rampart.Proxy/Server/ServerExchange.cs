@@ -42,6 +42,12 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
 
     public bool ResponseStarted { get; private set; }
 
+    /// <summary>The status of the response held or sent (for the access log).</summary>
+    public int Status { get; private set; }
+
+    /// <summary>The response body's bytes passed to the client (for the access log).</summary>
+    public long BodyBytes { get; private set; }
+
     /// <summary>A new request: its head, its body (the watch, and what the destination reads: the watch or a replay buffer over it).</summary>
     public void Begin(RequestHead request, bool closing, ClientBodyStream? body, Stream? requestBody)
     {
@@ -50,6 +56,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         RequestBody = requestBody ?? (request.ContentLength == 0 ? Stream.Null : null);
         Closing = closing;
         ResponseStarted = false;
+        (Status, BodyBytes) = (0, 0);
         _held.ResetWrittenCount();
     }
 
@@ -86,6 +93,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
     public void PassOn(ReadOnlySpan<byte> head, ResponseHead parsed)
     {
         _held.ResetWrittenCount();
+        Status = parsed.Status;
         _held.Write(StatusLines.For(parsed.Status));
         (_framing, _hasDate, _chunked) = (parsed.Framing, false, false);
         var listed = ResponseHeaders.Listed(head, parsed);
@@ -117,6 +125,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
             return;
         }
 
+        BodyBytes += bytes.Length;
         if (_chunked)
         {
             ChunkedBody.WriteChunk(output, bytes);
@@ -225,6 +234,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
     private void WriteAnswer(int status, string? retryAfter, ReadOnlySpan<byte> text, bool close)
     {
         ResponseStarted = true;
+        (Status, BodyBytes) = (status, text.Length);
         output.Write(StatusLines.For(status));
         output.Write(StatusLines.Date());
         if (close)

@@ -126,6 +126,14 @@ public sealed class ConfigurationValidationTests
     }
 
     [Fact]
+    public void AccessLogInAFolderThatDoesNotExist_NamesTheKey()
+    {
+        Load(out var errors, ("Rampart:AccessLog:Enabled", "true"), ("Rampart:AccessLog:Path", "/no/such/folder/access.log"));
+
+        Assert.Contains("Rampart:AccessLog:Path '/no/such/folder/access.log' is in a folder that does not exist (/no/such/folder)", errors);
+    }
+
+    [Fact]
     public void ValidConfiguration_LoadsAsAnImmutableSnapshot_InvalidStaysEditable()
     {
         var options = Load(out var errors);
