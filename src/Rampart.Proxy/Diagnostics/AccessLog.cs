@@ -37,6 +37,8 @@ internal sealed partial class AccessLog : IHostedService, IAsyncDisposable
     private readonly ILogger _logger;
     private Task? _writing;
     private long _dropped;
+    private long _reportedDrops;
+    private long _reportedAt = Environment.TickCount64 - 10_000;
 
     public AccessLog(RampartOptions options, ILoggerFactory loggers)
     {
@@ -110,12 +112,24 @@ internal sealed partial class AccessLog : IHostedService, IAsyncDisposable
                     await output.WriteAsync(buffer.WrittenMemory).ConfigureAwait(false);
                     await output.FlushAsync().ConfigureAwait(false);
                     buffer.ResetWrittenCount();
+                    ReportDrops();
                 }
             }
             catch (IOException ex)
             {
                 Log.WriteFailed(_logger, _options.Path.Length == 0 ? "standard output" : _options.Path, ex);
             }
+        }
+    }
+
+    // Lines dropped since the last report: one warning at most every 10 s, with the count.
+    private void ReportDrops()
+    {
+        var dropped = Dropped;
+        if (dropped != _reportedDrops && Environment.TickCount64 - _reportedAt >= 10_000)
+        {
+            Log.Dropped(_logger, dropped - _reportedDrops, dropped);
+            (_reportedDrops, _reportedAt) = (dropped, Environment.TickCount64);
         }
     }
 
@@ -149,7 +163,10 @@ internal sealed partial class AccessLog : IHostedService, IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "The access log could not be written to {Output}; no more lines are written")]
+        [LoggerMessage(EventId = 6001, Level = LogLevel.Error, Message = "The access log could not be written to {Output}; no more lines are written")]
         public static partial void WriteFailed(ILogger logger, string output, Exception exception);
+
+        [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "The access log fell behind: {Count} lines dropped ({Total} in all)")]
+        public static partial void Dropped(ILogger logger, long count, long total);
     }
 }
