@@ -51,6 +51,7 @@ public static class RampartServiceCollectionExtensions
             sp.GetRequiredService<ClusterDiagnostics>(),
             sp.GetRequiredService<Rampart.Proxy.Diagnostics.AccessLog>()));
         services.TryAddSingleton<Rampart.Proxy.Server.FastServer>();
+        services.TryAddSingleton<Rampart.Proxy.Tls.TlsCertificates>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RampartMetrics.MeterName, "System.Runtime").AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");
         services.AddHostedService(sp =>

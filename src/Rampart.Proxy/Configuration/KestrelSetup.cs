@@ -1,8 +1,11 @@
 using System.Net;
+using System.Security.Authentication;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Rampart.Proxy.Server;
+using Rampart.Proxy.Tls;
 
 namespace Rampart.Proxy.Configuration;
 
@@ -12,19 +15,23 @@ internal static class KestrelSetup
     /// <summary>Applies the listeners (or <paramref name="listen"/> instead), <c>Rampart:Limits</c> and <c>Rampart:Server</c> to Kestrel.</summary>
     public static void Apply(KestrelServerOptions kestrel, RampartOptions options, string? listen)
     {
-        IEnumerable<(string Url, ListenerProtocols? Protocols)> listeners = listen is null
-            ? ListenAddresses.All(options).Select(l => (l.Url, l.Protocols))
-            : [(listen, null)];
-        foreach (var (url, protocols) in listeners)
+        IEnumerable<ListenAddress> listeners = listen is null
+            ? ListenAddresses.All(options)
+            : [new ListenAddress("listen", listen, null, options.Tls, $"{RampartOptions.SectionName}:Tls")];
+        foreach (var (_, url, protocols, tls, tlsKey) in listeners)
         {
             var uri = new Uri(url);
             var speaks = ListenAddresses.ProtocolsOrDefault(uri, protocols);
             Action<ListenOptions> configure = endpoint =>
             {
                 endpoint.Protocols = (HttpProtocols)speaks;
-                if (uri.Scheme == Uri.UriSchemeHttps)
+                if (uri.Scheme == Uri.UriSchemeHttps && tls.IsConfigured)
                 {
-                    endpoint.UseHttps();
+                    UseCertificates(endpoint, tls, tlsKey);
+                }
+                else if (uri.Scheme == Uri.UriSchemeHttps)
+                {
+                    endpoint.UseHttps(); // the ASP.NET Core development certificate (validation made sure there is one)
                 }
                 else if (options.Server.FastServer && speaks != ListenerProtocols.Http2)
                 {
@@ -53,5 +60,20 @@ internal static class KestrelSetup
         kestrel.Limits.MinRequestBodyDataRate = limits.MinRequestBodyDataRate == 0
             ? null
             : new MinDataRate(limits.MinRequestBodyDataRate, limits.MinRequestBodyDataRateGracePeriod);
+    }
+
+    // The listener's certificates, chosen per handshake by SNI and reloaded from their files; ALPN offers what it speaks.
+    private static void UseCertificates(ListenOptions endpoint, TlsOptions tls, string key)
+    {
+        var services = endpoint.ApplicationServices;
+        ListenerCertificates? certificates = null;
+        endpoint.UseHttps(new HttpsConnectionAdapterOptions
+        {
+            // Tls12: the system's choice (TLS 1.2 and 1.3 here; older versions are off in current OpenSSL and Windows).
+#pragma warning disable CA5397 // the analyzer knows no version newer than 1.2; TLS 1.3 alone is what the operator asked for
+            SslProtocols = tls.MinimumVersion == TlsVersion.Tls13 ? SslProtocols.Tls13 : SslProtocols.None,
+#pragma warning restore CA5397
+            ServerCertificateSelector = (_, name) => (certificates ??= services.GetRequiredService<TlsCertificates>().For(tls, key)).Select(name),
+        });
     }
 }

@@ -10,23 +10,25 @@ namespace Rampart.Proxy.Configuration;
 /// </summary>
 internal static class ListenAddresses
 {
-    /// <summary>Every listener of the proxy: <c>Listen</c>'s URLs, then <c>Listeners</c>, each with its key and protocols.</summary>
-    public static IEnumerable<(string Key, string Url, ListenerProtocols? Protocols)> All(RampartOptions options)
+    /// <summary>Every listener of the proxy: <c>Listen</c>'s URLs, then <c>Listeners</c>, each with its key, protocols and certificates.</summary>
+    public static IEnumerable<ListenAddress> All(RampartOptions options)
     {
         const string root = RampartOptions.SectionName;
         for (var i = 0; i < options.Listen.Count; i++)
         {
-            yield return ($"{root}:Listen:{i}", options.Listen[i], null);
+            yield return new ListenAddress($"{root}:Listen:{i}", options.Listen[i], null, options.Tls, $"{root}:Tls");
         }
 
         for (var i = 0; i < options.Listeners.Count; i++)
         {
-            yield return ($"{root}:Listeners:{i}:Url", options.Listeners[i].Url, options.Listeners[i].Protocols);
+            var listener = options.Listeners[i];
+            var own = listener.Tls.IsConfigured;
+            yield return new ListenAddress($"{root}:Listeners:{i}:Url", listener.Url, listener.Protocols, own ? listener.Tls : options.Tls, own ? $"{root}:Listeners:{i}:Tls" : $"{root}:Tls");
         }
     }
 
     /// <summary>Checks <paramref name="value"/> as a listen URL; the parsed URL when it is one.</summary>
-    public static Uri? Check(string? value, string key, List<string> errors, bool allowHttps = true)
+    public static Uri? Check(string? value, string key, List<string> errors, bool allowHttps = true, bool hasCertificate = false)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
@@ -60,9 +62,9 @@ internal static class ListenAddresses
         {
             errors.Add($"{key} must be http:// (was {value}): this listener does not speak TLS");
         }
-        else if (uri.Scheme == Uri.UriSchemeHttps && !DevelopmentCertificateInstalled())
+        else if (uri.Scheme == Uri.UriSchemeHttps && !hasCertificate && !DevelopmentCertificateInstalled())
         {
-            errors.Add($"{key} is https:// but there is no certificate to serve it with (was {value}): Rampart has no certificate setting yet and no ASP.NET Core development certificate is installed (`dotnet dev-certs https`); listen on http:// behind a TLS terminator");
+            errors.Add($"{key} is https:// but there is no certificate to serve it with (was {value}): name one in {RampartOptions.SectionName}:Tls:Certificate (PEM Path and KeyPath, or a PFX Path), or in the listener's Tls");
         }
 
         return errors.Count == problems ? uri : null;
@@ -101,3 +103,6 @@ internal static class ListenAddresses
         return found;
     }
 }
+
+/// <summary>One listener: its key, URL, protocols, and the certificates that serve it over https:// (with their key).</summary>
+internal sealed record ListenAddress(string Key, string Url, ListenerProtocols? Protocols, TlsOptions Tls, string TlsKey);

@@ -68,11 +68,26 @@ public static class RampartConfiguration
     {
         const string root = RampartOptions.SectionName;
         var bound = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, url, _) in ListenAddresses.All(options))
+        var checkedTls = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, url, _, tls, tlsKey) in ListenAddresses.All(options))
         {
-            if (ListenAddresses.Check(url, key, errors) is { } uri && uri.Port != 0 && !bound.Add($"{uri.Host}:{uri.Port}"))
+            var uri = ListenAddresses.Check(url, key, errors, hasCertificate: tls.IsConfigured);
+            if (uri is not null && uri.Port != 0 && !bound.Add($"{uri.Host}:{uri.Port}"))
             {
                 errors.Add($"{key} listens on the same address and port as another listener (was {url})");
+            }
+
+            if (uri?.Scheme == Uri.UriSchemeHttps && tls.IsConfigured && checkedTls.Add(tlsKey))
+            {
+                // The files must exist and load now: a certificate that cannot be read is a configuration error, not a crash at start.
+                foreach (var (certificateKey, _, certificate) in Tls.CertificateFiles.All(tls, tlsKey))
+                {
+                    using var loaded = Tls.CertificateFiles.TryLoad(certificate, certificateKey, out var error);
+                    if (error is not null)
+                    {
+                        errors.Add(error);
+                    }
+                }
             }
         }
 

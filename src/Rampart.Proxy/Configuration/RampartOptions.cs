@@ -16,6 +16,9 @@ public sealed class RampartOptions : FreezableOptions
     /// </summary>
     public IList<string> Listen { get; private set; } = [];
 
+    /// <summary>The certificates of the <c>https://</c> addresses in <see cref="Listen"/>, and of listeners that name none of their own.</summary>
+    public TlsOptions Tls { get; set => field = Settable(value); } = new();
+
     /// <summary>More listeners, each with its own settings (the protocols it speaks); served beside <see cref="Listen"/>.</summary>
     public IList<ListenerOptions> Listeners { get; private set; } = [];
 
@@ -66,6 +69,51 @@ public sealed class ListenerOptions : FreezableOptions
     /// <c>http://</c>, <c>Http1AndHttp2</c> over <c>https://</c>.
     /// </summary>
     public ListenerProtocols? Protocols { get; set => field = Settable(value); }
+
+    /// <summary>The certificates of an <c>https://</c> listener; <c>Rampart:Tls</c>'s when it names none.</summary>
+    public TlsOptions Tls { get; set => field = Settable(value); } = new();
+}
+
+/// <summary>
+/// An <c>https://</c> listener's certificates: a default one, others by host name (SNI), each from PEM files (certificate
+/// and key) or a PFX file. The files are watched: a certificate replaced on disk serves the next connections.
+/// </summary>
+public sealed class TlsOptions : FreezableOptions
+{
+    /// <summary>The certificate served when no <see cref="Sni"/> entry matches the name the client asked for.</summary>
+    public CertificateOptions Certificate { get; set => field = Settable(value); } = new();
+
+    /// <summary>Certificates by the host name a client asks for (SNI): exact names, and wildcards such as <c>*.example.com</c> (one label).</summary>
+    public IDictionary<string, CertificateOptions> Sni { get; private set; } = new Dictionary<string, CertificateOptions>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The oldest TLS version served: <c>Tls12</c> (default) or <c>Tls13</c>.</summary>
+    public TlsVersion MinimumVersion { get; set => field = Settable(value); } = TlsVersion.Tls12;
+
+    /// <summary>Whether any certificate is named.</summary>
+    public bool IsConfigured => Certificate.Path.Length > 0 || Sni.Count > 0;
+}
+
+/// <summary>A certificate from files: PEM (<see cref="Path"/> the certificate and its chain, <see cref="KeyPath"/> the key) or PFX (<see cref="Path"/> alone).</summary>
+public sealed class CertificateOptions : FreezableOptions
+{
+    /// <summary>The certificate: a PEM file (with its chain after it), or a PFX file (<c>.pfx</c>, <c>.p12</c>) with its key.</summary>
+    public string Path { get; set => field = Settable(value); } = "";
+
+    /// <summary>The PEM private key for a PEM <see cref="Path"/>.</summary>
+    public string KeyPath { get; set => field = Settable(value); } = "";
+
+    /// <summary>The PFX file's password, or an encrypted PEM key's.</summary>
+    public string Password { get; set => field = Settable(value); } = "";
+}
+
+/// <summary>A TLS protocol version.</summary>
+public enum TlsVersion
+{
+    /// <summary>TLS 1.2 (and 1.3).</summary>
+    Tls12 = 12,
+
+    /// <summary>TLS 1.3 only.</summary>
+    Tls13 = 13,
 }
 
 /// <summary>The HTTP versions a listener speaks.</summary>

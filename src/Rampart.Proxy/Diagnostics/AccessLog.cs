@@ -27,7 +27,7 @@ internal readonly record struct AccessLogEntry(
 /// <c>Rampart:AccessLog</c>: one JSON line per proxied request, to standard output or a file, written off the request
 /// path — a request only adds its entry to a bounded queue (dropped, and counted, when the writer falls behind).
 /// </summary>
-internal sealed partial class AccessLog : IHostedService, IAsyncDisposable
+internal sealed partial class AccessLog : IHostedService, IAsyncDisposable, IDisposable
 {
     private const int Capacity = 16 * 1024;
     private readonly Channel<AccessLogEntry> _entries = Channel.CreateBounded<AccessLogEntry>(
@@ -84,6 +84,9 @@ internal sealed partial class AccessLog : IHostedService, IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    /// <summary>Ends the queue (a container disposed synchronously); the writer writes what is queued and stops.</summary>
+    public void Dispose() => _entries.Writer.TryComplete();
 
     private async Task WriteAsync(Stream output)
     {
