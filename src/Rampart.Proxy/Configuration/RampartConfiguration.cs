@@ -80,9 +80,9 @@ public static class RampartConfiguration
             if (uri?.Scheme == Uri.UriSchemeHttps && tls.IsConfigured && checkedTls.Add(tlsKey))
             {
                 // The files must exist and load now: a certificate that cannot be read is a configuration error, not a crash at start.
-                foreach (var (certificateKey, _, certificate) in Tls.CertificateFiles.All(tls, tlsKey))
+                foreach (var (certificateKey, _, certificate) in tls.Certificates(tlsKey))
                 {
-                    using var loaded = Tls.CertificateFiles.TryLoad(certificate, certificateKey, out var error);
+                    using var loaded = Rampart.Tls.CertificateFiles.TryLoad(certificate, certificateKey, out var error);
                     if (error is not null)
                     {
                         errors.Add(error);

@@ -1,6 +1,7 @@
 using Rampart.Clusters;
 using Rampart.Configuration;
 using Rampart.Proxy.Forwarding;
+using Rampart.Tls;
 
 namespace Rampart.Proxy.Configuration;
 
@@ -91,19 +92,20 @@ public sealed class TlsOptions : FreezableOptions
 
     /// <summary>Whether any certificate is named.</summary>
     public bool IsConfigured => Certificate.Path.Length > 0 || Sni.Count > 0;
-}
 
-/// <summary>A certificate from files: PEM (<see cref="Path"/> the certificate and its chain, <see cref="KeyPath"/> the key) or PFX (<see cref="Path"/> alone).</summary>
-public sealed class CertificateOptions : FreezableOptions
-{
-    /// <summary>The certificate: a PEM file (with its chain after it), or a PFX file (<c>.pfx</c>, <c>.p12</c>) with its key.</summary>
-    public string Path { get; set => field = Settable(value); } = "";
+    /// <summary>Every certificate named, with its key (<c>KEY:Certificate</c>, <c>KEY:Sni:NAME</c>).</summary>
+    internal IEnumerable<(string Key, string? Name, CertificateOptions Options)> Certificates(string key)
+    {
+        if (Certificate.Path.Length > 0 || Sni.Count == 0)
+        {
+            yield return ($"{key}:Certificate", null, Certificate);
+        }
 
-    /// <summary>The PEM private key for a PEM <see cref="Path"/>.</summary>
-    public string KeyPath { get; set => field = Settable(value); } = "";
-
-    /// <summary>The PFX file's password, or an encrypted PEM key's.</summary>
-    public string Password { get; set => field = Settable(value); } = "";
+        foreach (var (name, certificate) in Sni)
+        {
+            yield return ($"{key}:Sni:{name}", name, certificate);
+        }
+    }
 }
 
 /// <summary>A TLS protocol version.</summary>

@@ -41,18 +41,7 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         _logger = logger;
         _transformer = new RampartTransformer(forwarded);
         var options = cluster.Options;
-        _client = client ?? new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            ActivityHeadersPropagator = null,
-            ConnectTimeout = options.AttemptTimeout,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            MaxConnectionsPerServer = options.MaxConnectionsPerDestination > 0 ? options.MaxConnectionsPerDestination : int.MaxValue,
-        });
+        _client = client ?? new HttpMessageInvoker(Handler(cluster));
         _requestConfig = new ForwarderRequestConfig
         {
             ActivityTimeout = options.AttemptTimeout,
@@ -75,10 +64,30 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
     /// <summary>How the forwarded headers are written.</summary>
     public ForwardedHeaders Forwarded { get; }
 
+    // The cluster's connection pool to its destinations, with its TLS settings.
+    private static SocketsHttpHandler Handler(ClusterState cluster)
+    {
+        var options = cluster.Options;
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = null,
+            ConnectTimeout = options.AttemptTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            MaxConnectionsPerServer = options.MaxConnectionsPerDestination > 0 ? options.MaxConnectionsPerDestination : int.MaxValue,
+        };
+        Rampart.Tls.DestinationTls.Apply(handler, options.Tls, $"Rampart:Clusters:{cluster.Id}:Tls");
+        return handler;
+    }
+
     /// <summary>Whether a forwarder for <paramref name="next"/> may keep the client of one for <paramref name="previous"/>: the settings the client is built from are the same.</summary>
     public static bool CanShareClient(ClusterOptions previous, ClusterOptions next) =>
         previous.AttemptTimeout == next.AttemptTimeout && previous.MaxConnectionsPerDestination == next.MaxConnectionsPerDestination
-        && previous.UsesFastForwarder == next.UsesFastForwarder;
+        && previous.UsesFastForwarder == next.UsesFastForwarder && Rampart.Configuration.OptionsTree.Same(previous.Tls, next.Tls);
 
     /// <summary>The client requests go out through (one connection pool per cluster).</summary>
     public HttpMessageInvoker Client => _client;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Rampart.Proxy.Configuration;
+using Rampart.Tls;
 
 namespace Rampart.Proxy.Tls;
 
@@ -25,7 +26,7 @@ internal sealed partial class ListenerCertificates : IDisposable
         (_options, _key, _logger) = (options, key, logger);
         _current = Load(out var errors) ?? throw new InvalidOperationException(string.Join("; ", errors));
         _settle = new Timer(_ => Reload(), null, Timeout.Infinite, Timeout.Infinite);
-        foreach (var folder in CertificateFiles.All(options, key)
+        foreach (var folder in options.Certificates(key)
             .SelectMany(c => new[] { c.Options.Path, c.Options.KeyPath })
             .Where(p => p.Length > 0)
             .Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!)
@@ -105,7 +106,7 @@ internal sealed partial class ListenerCertificates : IDisposable
         errors = [];
         X509Certificate2? fallback = null;
         var byName = new Dictionary<string, X509Certificate2>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (key, name, options) in CertificateFiles.All(_options, _key))
+        foreach (var (key, name, options) in _options.Certificates(_key))
         {
             if (CertificateFiles.TryLoad(options, key, out var error) is not { } certificate)
             {

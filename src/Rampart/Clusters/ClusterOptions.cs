@@ -66,6 +66,13 @@ public sealed class ClusterOptions : FreezableOptions
     /// </summary>
     public string Forwarder { get; set => field = Settable(value); } = "Yarp";
 
+    /// <summary>
+    /// How requests and probes reach <c>https://</c> destinations: <c>CaPath</c> (a PEM bundle trusted instead of the
+    /// system's store), <c>ClientCertificate</c> (mTLS: PEM <c>Path</c> and <c>KeyPath</c>, or a PFX <c>Path</c>),
+    /// <c>ServerName</c> (sent in SNI and checked against the certificate instead of the request's <c>Host</c>).
+    /// </summary>
+    public global::Rampart.Tls.DestinationTlsOptions Tls { get; set => field = Settable(value); } = new();
+
     /// <summary>Whether <see cref="Forwarder"/> names Rampart's own HTTP/1.1 path.</summary>
     internal bool UsesFastForwarder => Forwarder.Equals("Fast", StringComparison.OrdinalIgnoreCase);
 
@@ -110,10 +117,35 @@ public sealed class ClusterOptions : FreezableOptions
                 errors.Check(!destination.Address.StartsWith("https:", StringComparison.OrdinalIgnoreCase), $"{nameof(Destinations)}:{id}:{nameof(DestinationOptions.Address)}", "must be http:// with Forwarder Fast (no TLS on the fast path yet)", destination.Address);
             }
         }
+        ValidateTls(errors);
         errors.AtMostADay((nameof(AttemptTimeout), AttemptTimeout), (nameof(Timeout), Timeout), (nameof(SlowStartWindow), SlowStartWindow));
         errors.AtMost(Retry.MinRetriesPerWindow, 1_000_000, "Retry:MinRetriesPerWindow");
         errors.AtMost(MaxConnectionsPerDestination, 1_000_000, nameof(MaxConnectionsPerDestination));
         return errors.Errors;
+    }
+
+    // The files must exist and load now, each problem with its key.
+    private void ValidateTls(OptionsErrors errors)
+    {
+        if (Tls.CaPath.Length > 0)
+        {
+            _ = global::Rampart.Tls.DestinationTls.LoadBundle(Tls.CaPath, errors.Key("Tls:CaPath"), out var error);
+            if (error is not null)
+            {
+                errors.AddRange([error]);
+            }
+        }
+
+        if (Tls.ClientCertificate.Path.Length > 0 || Tls.ClientCertificate.KeyPath.Length > 0)
+        {
+            using var _ = global::Rampart.Tls.CertificateFiles.TryLoad(Tls.ClientCertificate, errors.Key("Tls:ClientCertificate"), out var error);
+            if (error is not null)
+            {
+                errors.AddRange([error]);
+            }
+        }
+
+        errors.Check(Tls.ServerName.Length == 0 || Uri.CheckHostName(Tls.ServerName) == UriHostNameType.Dns, "Tls:ServerName", "must be a host name", Tls.ServerName);
     }
 }
 

@@ -182,7 +182,7 @@ public sealed class ClusterState
     private DestinationState NewDestination(string id, DestinationOptions options, DestinationState? previous)
     {
         var destination = new DestinationState(
-            Id, id, new DestinationEndpoint(new Uri(options.Address), HttpVersion), Options.HealthCheck, Options.CircuitBreaker, EjectionBudget, _time, Options.SlowStartWindow);
+            Id, id, new DestinationEndpoint(new Uri(options.Address), HttpVersion) { Tls = Options.Tls.IsConfigured ? Options.Tls : null }, Options.HealthCheck, Options.CircuitBreaker, EjectionBudget, _time, Options.SlowStartWindow);
         if (previous is not null)
         {
             destination.InheritFrom(previous);

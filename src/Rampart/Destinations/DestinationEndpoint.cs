@@ -26,6 +26,9 @@ public sealed class DestinationEndpoint
     /// <summary>The HTTP version requests and HTTP probes use towards the destination. Default 1.1.</summary>
     public Version HttpVersion { get; }
 
+    /// <summary>How requests and probes reach it over TLS, when the cluster says more than the defaults.</summary>
+    internal Rampart.Tls.DestinationTlsOptions? Tls { get; init; }
+
     /// <summary>How <see cref="HttpVersion"/> is asked for: exactly for HTTP/2 to an <c>http://</c> address (prior knowledge), else that version or lower.</summary>
     public HttpVersionPolicy HttpVersionPolicy { get; }
 }

@@ -201,7 +201,8 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
                 try
                 {
                     var generation = destination.Generation;
-                    var result = await _probe.RunAsync(destination.Address, destination.Endpoint.HttpVersion, options, expected, token).ConfigureAwait(false);
+                    var via = destination.Endpoint.Tls is { } tls ? Rampart.Tls.DestinationTls.ProbeClient(tls) : null; // the cluster's TLS settings
+                    var result = await _probe.RunAsync(destination.Address, destination.Endpoint.HttpVersion, options, expected, token, via).ConfigureAwait(false);
                     token.ThrowIfCancellationRequested();
                     ProbeCompleted?.Invoke(destination, result);
                     var stale = !destination.ReportProbe(generation, result);

@@ -10,7 +10,8 @@ internal sealed class HealthProbe(HttpMessageInvoker client, TimeProvider time)
 
     public HttpMessageInvoker Client => client;
 
-    public async Task<ProbeResult> RunAsync(Uri address, Version version, ActiveHealthOptions options, StatusCodeSet expected, CancellationToken stopping)
+    /// <summary>Probes <paramref name="address"/>; over <paramref name="via"/> instead of the prober's client when given (a cluster's TLS settings).</summary>
+    public async Task<ProbeResult> RunAsync(Uri address, Version version, ActiveHealthOptions options, StatusCodeSet expected, CancellationToken stopping, HttpMessageInvoker? via = null)
     {
         var started = time.GetTimestamp();
         // The probe's own deadline on the prober's clock; stopping the host cancels it at once too.
@@ -20,7 +21,7 @@ internal sealed class HealthProbe(HttpMessageInvoker client, TimeProvider time)
         {
             var (passed, detail) = options.Mode == ProbeMode.Tcp
                 ? await ConnectAsync(address, linked.Token).ConfigureAwait(false)
-                : await GetAsync(address, version, options, expected, linked.Token).ConfigureAwait(false);
+                : await GetAsync(via ?? client, address, version, options, expected, linked.Token).ConfigureAwait(false);
             return new ProbeResult(passed, detail, time.GetElapsedTime(started));
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested)
@@ -33,7 +34,7 @@ internal sealed class HealthProbe(HttpMessageInvoker client, TimeProvider time)
         }
     }
 
-    private async Task<(bool, string)> GetAsync(Uri address, Version version, ActiveHealthOptions options, StatusCodeSet expected, CancellationToken cancellationToken)
+    private static async Task<(bool, string)> GetAsync(HttpMessageInvoker client, Uri address, Version version, ActiveHealthOptions options, StatusCodeSet expected, CancellationToken cancellationToken)
     {
         // The version the cluster's requests use: a destination that speaks only HTTP/2 is healthy, one that cannot is not.
         using var request = new HttpRequestMessage(HttpMethod.Get, ProbeUri(address, options.Path))

@@ -22,7 +22,10 @@ public static class TestCertificates
     }
 
     /// <summary>A server certificate for <paramref name="dnsNames"/> (and 127.0.0.1), issued by <paramref name="ca"/>.</summary>
-    public static X509Certificate2 Issue(X509Certificate2 ca, string subject, params string[] dnsNames)
+    public static X509Certificate2 Issue(X509Certificate2 ca, string subject, params string[] dnsNames) => Issue(ca, subject, loopback: true, dnsNames);
+
+    /// <summary>A certificate for <paramref name="dnsNames"/> (with 127.0.0.1 too when <paramref name="loopback"/>), issued by <paramref name="ca"/>, for servers and clients.</summary>
+    public static X509Certificate2 Issue(X509Certificate2 ca, string subject, bool loopback, params string[] dnsNames)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={subject}", key, HashAlgorithmName.SHA256);
@@ -32,9 +35,13 @@ public static class TestCertificates
             names.AddDnsName(name);
         }
 
-        names.AddIpAddress(IPAddress.Loopback);
+        if (loopback)
+        {
+            names.AddIpAddress(IPAddress.Loopback);
+        }
+
         request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         var now = DateTimeOffset.UtcNow;
         using var issued = request.Create(ca, now.AddHours(-1), now.AddDays(1), RandomNumberGenerator.GetBytes(12));

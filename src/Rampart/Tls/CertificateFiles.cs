@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Rampart.Proxy.Configuration;
 
-namespace Rampart.Proxy.Tls;
+namespace Rampart.Tls;
 
 /// <summary>Loads a certificate named by <see cref="CertificateOptions"/>: PEM (certificate, chain and key) or PFX; every problem names its key.</summary>
 internal static class CertificateFiles
@@ -50,20 +49,6 @@ internal static class CertificateFiles
         {
             error = $"{key}:Path '{options.Path}' could not be loaded{(pfx ? " as a PFX file (a PEM certificate needs KeyPath)" : " with its KeyPath")}: {ex.Message}";
             return null;
-        }
-    }
-
-    /// <summary>Every certificate of <paramref name="tls"/> with its key (<c>KEY:Certificate</c>, <c>KEY:Sni:NAME</c>).</summary>
-    public static IEnumerable<(string Key, string? Name, CertificateOptions Options)> All(TlsOptions tls, string key)
-    {
-        if (tls.Certificate.Path.Length > 0 || tls.Sni.Count == 0)
-        {
-            yield return ($"{key}:Certificate", null, tls.Certificate);
-        }
-
-        foreach (var (name, certificate) in tls.Sni)
-        {
-            yield return ($"{key}:Sni:{name}", name, certificate);
         }
     }
 }
