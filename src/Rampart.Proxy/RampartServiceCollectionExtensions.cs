@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Rampart;
 using Rampart.Clusters;
 using Rampart.Diagnostics;
@@ -53,6 +54,16 @@ public static class RampartServiceCollectionExtensions
         services.TryAddSingleton<Rampart.Proxy.Server.FastServer>();
         services.TryAddSingleton<Rampart.Proxy.Tls.TlsCertificates>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(RampartMetrics.MeterName, "System.Runtime").AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        // Tracing: on when an OTLP endpoint is named (read at start; validation checked it).
+        if (configuration[$"{RampartOptions.SectionName}:Telemetry:Otlp:Endpoint"] is { Length: > 0 } endpoint && Uri.TryCreate(endpoint, UriKind.Absolute, out var collector))
+        {
+            var ratio = double.TryParse(configuration[$"{RampartOptions.SectionName}:Telemetry:SamplingRatio"], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var r) ? r : 1;
+            services.AddOpenTelemetry().WithTracing(tracing => tracing
+                .AddSource(Rampart.Diagnostics.RampartTracing.SourceName)
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)))
+                .AddOtlpExporter(o => o.Endpoint = collector));
+        }
+
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");
         services.AddHostedService(sp =>
         {

@@ -97,6 +97,16 @@ public static class RampartConfiguration
         }
 
         ValidateAdmin(options.Admin, errors);
+        if (options.Telemetry.Otlp.Endpoint.Length > 0 && !(Uri.TryCreate(options.Telemetry.Otlp.Endpoint, UriKind.Absolute, out var otlp) && otlp.Scheme is "http" or "https"))
+        {
+            errors.Add($"{root}:Telemetry:Otlp:Endpoint must be an absolute http:// or https:// URL (was {options.Telemetry.Otlp.Endpoint})");
+        }
+
+        if (options.Telemetry.SamplingRatio is < 0 or > 1 or double.NaN)
+        {
+            errors.Add($"{root}:Telemetry:SamplingRatio must be between 0 and 1 (was {options.Telemetry.SamplingRatio})");
+        }
+
         if (options.AccessLog.Path.Length > 0 && Path.GetDirectoryName(Path.GetFullPath(options.AccessLog.Path)) is { } folder && !Directory.Exists(folder))
         {
             errors.Add($"{root}:AccessLog:Path '{options.AccessLog.Path}' is in a folder that does not exist ({folder})");

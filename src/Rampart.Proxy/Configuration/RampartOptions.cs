@@ -35,6 +35,9 @@ public sealed class RampartOptions : FreezableOptions
     /// <summary>Tuning of the proxy's own server (the <c>rampart</c> executable); takes effect at start.</summary>
     public ServerOptions Server { get; set => field = Settable(value); } = new();
 
+    /// <summary>Tracing (off unless an OTLP endpoint is named); takes effect at start.</summary>
+    public TelemetryOptions Telemetry { get; set => field = Settable(value); } = new();
+
     /// <summary>One line per proxied request (off by default); takes effect at start.</summary>
     public AccessLogOptions AccessLog { get; set => field = Settable(value); } = new();
 
@@ -166,6 +169,23 @@ public sealed class ServerOptions : FreezableOptions
     /// rest of that connection. Read at start. Default true.
     /// </summary>
     public bool FastServer { get; set => field = Settable(value); } = true;
+}
+
+/// <summary>OpenTelemetry tracing: a server span per proxied request, a client span per attempt, exported with OTLP.</summary>
+public sealed class TelemetryOptions : FreezableOptions
+{
+    /// <summary>Where spans are exported.</summary>
+    public OtlpOptions Otlp { get; set => field = Settable(value); } = new();
+
+    /// <summary>The share of traces recorded when the client's trace context does not decide it (0 to 1). Default 1.</summary>
+    public double SamplingRatio { get; set => field = Settable(value); } = 1;
+}
+
+/// <summary>An OTLP exporter.</summary>
+public sealed class OtlpOptions : FreezableOptions
+{
+    /// <summary>The collector's endpoint (gRPC, such as <c>http://127.0.0.1:4317</c>); tracing is off while it is empty (the default).</summary>
+    public string Endpoint { get; set => field = Settable(value); } = "";
 }
 
 /// <summary>The access log: one JSON line per proxied request, written off the request path.</summary>

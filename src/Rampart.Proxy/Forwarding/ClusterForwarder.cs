@@ -96,10 +96,12 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
     {
         var request = context.Request;
         var started = _accessLog is null ? 0 : Stopwatch.GetTimestamp();
+        using var span = RequestTracing.On ? RequestTracing.Start(request.Method, RawTarget(context), request.Headers.TraceParent, request.Headers.TraceState, Cluster.Id) : null;
         if (ClientRequests.Refusal(context) is { } refusal)
         {
             await refusal.WriteAsync(context, Cluster.Id, _logger).ConfigureAwait(false);
             _accessLog?.Add(Entry(context, started, default, refused: true));
+            RequestTracing.Stop(span, context.Response.StatusCode, default, refused: true);
             return; // the client's request is wrong: no destination hears of it
         }
 
@@ -136,6 +138,7 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
                 : await loop.RunAsync(this, context).ConfigureAwait(false);
             await AnswerAsync(context, result).ConfigureAwait(false);
             _accessLog?.Add(Entry(context, started, result, bytes: counted?.Written ?? attempt.BodyBytes));
+            RequestTracing.Stop(span, context.Response.StatusCode, result);
         }
         finally
         {
@@ -193,13 +196,17 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
             DateTimeOffset.UtcNow - elapsed,
             context.Connection.RemoteIpAddress?.ToString(),
             context.Request.Method,
-            context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path + context.Request.QueryString,
+            RawTarget(context),
             context.RequestAborted.IsCancellationRequested && !response.HasStarted ? 0 : response.StatusCode,
             Cluster.Id,
             result,
             refused ? 0 : bytes,
             refused);
     }
+
+    // The target as the client sent it.
+    private static string RawTarget(HttpContext context) =>
+        context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path + context.Request.QueryString;
 
     /// <summary>The body of the 503 a request gets when no destination of <paramref name="cluster"/> is available (both servers).</summary>
     public static string NoDestinationText(ClusterState cluster) => $"No destination of cluster '{cluster.Id}' is available.";

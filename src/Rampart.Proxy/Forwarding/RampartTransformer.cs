@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Rampart.Failover;
+using Rampart.Proxy.Diagnostics;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Rampart.Proxy.Forwarding;
@@ -16,6 +17,17 @@ internal sealed class RampartTransformer(ForwardedHeaders forwarded) : HttpTrans
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
         HopByHopHeaders.Strip(httpContext, proxyRequest);
         forwarded.Apply(httpContext, proxyRequest);
+        if (RequestTracing.ForDestination() is { } trace)
+        {
+            // The destination continues the attempt's span, not the client's.
+            proxyRequest.Headers.Remove("traceparent");
+            proxyRequest.Headers.Remove("tracestate");
+            proxyRequest.Headers.TryAddWithoutValidation("traceparent", trace.TraceParent);
+            if (trace.TraceState is { Length: > 0 } state)
+            {
+                proxyRequest.Headers.TryAddWithoutValidation("tracestate", state);
+            }
+        }
     }
 
     public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)

@@ -144,6 +144,7 @@ internal sealed partial class ServerConnection
     {
         var cluster = forwarder.Cluster;
         var started = _server.Proxy.AccessLog is null ? 0 : Stopwatch.GetTimestamp();
+        using var span = RequestTracing.On ? StartSpan(cluster.Id) : null;
         var length = _head.ContentLength;
         var loop = AttemptLoop.Rent(cluster, _head.Method, hasBody: length > 0, length, _connection.ConnectionClosed);
         ClientBodyStream? watch = null;
@@ -182,6 +183,7 @@ internal sealed partial class ServerConnection
 
         var end = _exchange.Answer(result, cluster);
         _server.Proxy.AccessLog?.Add(Entry(started, cluster, result, end));
+        RequestTracing.Stop(span, end == ConnectionEnd.Abort && !_exchange.ResponseStarted ? 0 : _exchange.Status, result);
         if (end != ConnectionEnd.Abort)
         {
             try
@@ -225,6 +227,27 @@ internal sealed partial class ServerConnection
         }
 #pragma warning restore CA1031
     }
+    // The request's server span, continuing the client's trace context.
+    private System.Diagnostics.Activity? StartSpan(string cluster)
+    {
+        string? parent = null, state = null;
+        var head = _head.Bytes;
+        foreach (var header in _head.Headers)
+        {
+            var name = head.Slice(header.NameStart, header.NameLength);
+            if (System.Text.Ascii.EqualsIgnoreCase(name, "traceparent"u8))
+            {
+                parent = System.Text.Encoding.ASCII.GetString(head.Slice(header.ValueStart, header.ValueLength));
+            }
+            else if (System.Text.Ascii.EqualsIgnoreCase(name, "tracestate"u8))
+            {
+                state = System.Text.Encoding.ASCII.GetString(head.Slice(header.ValueStart, header.ValueLength));
+            }
+        }
+
+        return RequestTracing.Start(_head.Method, System.Text.Encoding.ASCII.GetString(head[_head.Target]), parent, state, cluster);
+    }
+
     private AccessLogEntry Entry(long started, Rampart.Clusters.ClusterState cluster, in FailoverResult result, ConnectionEnd end) => new(
         started,
         DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(started),

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Rampart.Clusters;
 using Rampart.Failover;
+using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding;
 using Rampart.Proxy.Forwarding.Fast;
 
@@ -73,11 +74,12 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         destination.Write(head[_request.Target]);
         destination.Write(" HTTP/1.1\r\n"u8);
         Span<char> name = stackalloc char[64];
+        var trace = RequestTracing.ForDestination();
         foreach (var header in _request.Headers)
         {
             var nameBytes = head.Slice(header.NameStart, header.NameLength);
             var chars = Chars(nameBytes, name);
-            if (RequestWriter.StaysOnItsHop(chars, _request.Listed) || forwarded.Drops(chars))
+            if (RequestWriter.StaysOnItsHop(chars, _request.Listed) || forwarded.Drops(chars) || (trace is not null && RequestTracing.IsTraceHeader(chars)))
             {
                 continue;
             }
@@ -87,6 +89,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         }
 
         RequestWriter.WriteForwarded(destination, Forwarded(forwarded));
+        RequestWriter.WriteTrace(destination, trace);
         RequestWriter.WriteFraming(destination, Framing, _request.ContentLength ?? 0);
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Rampart.CircuitBreaking;
 using Rampart.Clusters;
@@ -42,6 +43,7 @@ public sealed class AttemptLoop
     private bool _last;
     private CallResult _result;
     private string? _detail;
+    private int _status; // the attempt's response status (for its span)
     private ResponseVerdict _verdict;
 
     private AttemptLoop()
@@ -101,6 +103,7 @@ public sealed class AttemptLoop
     /// <param name="unexpectedUpgrade">Whether it is a 101 to a request that asked for no upgrade: the destination's failure, never passed on.</param>
     public ResponseVerdict OnResponse(int status, bool unexpectedUpgrade = false)
     {
+        _status = status;
         (_result, _detail) = unexpectedUpgrade ? (CallResult.Failure, UnexpectedUpgradeDetail) : _cluster.FailurePolicy.ClassifyStatus(status);
         if (_result == CallResult.Failure && !_last && _idempotent && _replayable
             && _cluster.HasUntriedAvailable(_tried) && _cluster.RetryBudget.TryRetry())
@@ -144,9 +147,10 @@ public sealed class AttemptLoop
             Destination = destination;
             Number = number;
             _last = number >= maxAttempts;
-            (_result, _detail, _verdict) = (CallResult.Success, null, ResponseVerdict.PassOn);
+            (_result, _detail, _verdict, _status) = (CallResult.Success, null, ResponseVerdict.PassOn, 0);
             var started = cluster.Time.GetTimestamp();
             AttemptEnd end;
+            var span = StartSpan(destination, number); // null while tracing is off
             try
             {
                 end = await transport.SendAsync(request, this, _cancel.Token).ConfigureAwait(false);
@@ -154,6 +158,7 @@ public sealed class AttemptLoop
             catch
             {
                 destination.Report(lease, CallResult.Ignored); // a transport that throws is a bug, not evidence: release the lease
+                span?.Dispose();
                 throw;
             }
 
@@ -162,6 +167,7 @@ public sealed class AttemptLoop
             {
                 destination.Report(lease, _result, _detail);
                 metrics?.RecordAttempt(destination, _result, elapsed);
+                EndSpan(span, _result, AttemptError.None, _detail, retry: _verdict == ResponseVerdict.Retry ? "status" : null);
                 if (_verdict == ResponseVerdict.Retry)
                 {
                     FailoverLog.RetryingAfterStatus(diagnostics.FailoverLogger, cluster.Id, destination.Id, _detail, number);
@@ -193,6 +199,7 @@ public sealed class AttemptLoop
             var detail = Describe(error, end.Exception);
             destination.Report(lease, attribution.Result, detail);
             metrics?.RecordAttempt(destination, attribution.Result, elapsed);
+
             if (attribution.Cause == FailureCause.Destination)
             {
                 diagnostics.DestinationFailed(cluster, destination, detail);
@@ -202,6 +209,10 @@ public sealed class AttemptLoop
                 FailoverLog.NotTheDestinations(diagnostics.FailoverLogger, cluster.Id, destination.Id, detail);
             }
 
+            var safe = (_idempotent && _replayable) || end.NothingSent;
+            var retrying = !callerGone && !end.ResponseStarted && attribution.MayFailOver && !_last && safe
+                && cluster.HasUntriedAvailable(_tried) && cluster.RetryBudget.TryRetry();
+            EndSpan(span, attribution.Result, error, detail, retry: retrying ? "error" : null);
             if (callerGone)
             {
                 return new FailoverResult(FailoverOutcome.CallerGone, 0, attribution.Cause, error, end.Exception, destination, number, false);
@@ -212,8 +223,7 @@ public sealed class AttemptLoop
                 return new FailoverResult(FailoverOutcome.ResponseBroken, 0, attribution.Cause, error, end.Exception, destination, number, false);
             }
 
-            var safe = (_idempotent && _replayable) || end.NothingSent;
-            if (!attribution.MayFailOver || _last || !safe || !cluster.HasUntriedAvailable(_tried) || !cluster.RetryBudget.TryRetry())
+            if (!retrying)
             {
                 var byCaller = attribution.Cause == FailureCause.Client;
                 var status = byCaller && end.CallerStatus != 0 ? end.CallerStatus : attribution.Status;
@@ -225,6 +235,62 @@ public sealed class AttemptLoop
             metrics?.RecordRetry(cluster.Id, "error");
             transport.PrepareRetry(request);
         }
+    }
+
+    // The attempt's client span (a child of the request's), or null while tracing is off.
+    private Activity? StartSpan(DestinationState destination, int number)
+    {
+        if (!RampartTracing.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var span = RampartTracing.Source.StartActivity("rampart.attempt", ActivityKind.Client);
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag("rampart.cluster", _cluster.Id);
+            span.SetTag("rampart.destination", destination.Id);
+            span.SetTag("rampart.attempt", number);
+            span.SetTag("server.address", destination.Endpoint.Address.Authority);
+        }
+
+        return span;
+    }
+
+    // What the attempt came to: its result, whether it counted against the destination, why it is retried, its status.
+    private void EndSpan(Activity? span, CallResult result, AttemptError error, string? detail, string? retry)
+    {
+        if (span is null)
+        {
+            return;
+        }
+
+        if (span.IsAllDataRequested)
+        {
+            span.SetTag("rampart.outcome", result switch { CallResult.Success => "success", CallResult.Failure => "failure", _ => "ignored" });
+            span.SetTag("rampart.counted_against_destination", result == CallResult.Failure);
+            if (_status != 0)
+            {
+                span.SetTag("http.response.status_code", _status);
+            }
+
+            if (error != AttemptError.None)
+            {
+                span.SetTag("error.type", error.ToString());
+            }
+
+            if (retry is not null)
+            {
+                span.SetTag("rampart.retry_reason", retry + (detail is null ? "" : ": " + detail));
+            }
+
+            if (result == CallResult.Failure)
+            {
+                span.SetStatus(ActivityStatusCode.Error, detail);
+            }
+        }
+
+        span.Dispose();
     }
 
     /// <summary>Gives the state back once nothing uses it any more (the transport has returned).</summary>

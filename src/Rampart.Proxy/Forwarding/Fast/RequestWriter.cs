@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
+using Rampart.Proxy.Diagnostics;
 
 namespace Rampart.Proxy.Forwarding.Fast;
 
@@ -45,9 +46,10 @@ internal static class RequestWriter
         }
 
         var listed = HopByHopHeaders.ListedIn(request.Headers);
+        var trace = RequestTracing.ForDestination();
         foreach (var (name, values) in request.Headers)
         {
-            if (StaysOnItsHop(name, listed) || forwarded.Drops(name))
+            if (StaysOnItsHop(name, listed) || forwarded.Drops(name) || (trace is not null && RequestTracing.IsTraceHeader(name)))
             {
                 continue;
             }
@@ -56,7 +58,18 @@ internal static class RequestWriter
         }
 
         WriteForwarded(writer, forwarded.Values(context));
+        WriteTrace(writer, trace);
         WriteFraming(writer, framing, contentLength);
+    }
+
+    /// <summary>The attempt's trace context, when tracing is on (the client's own lines were skipped).</summary>
+    public static void WriteTrace(PipeWriter writer, (string TraceParent, string? TraceState)? trace)
+    {
+        if (trace is { } context)
+        {
+            WriteHeader(writer, "traceparent", context.TraceParent);
+            WriteHeader(writer, "tracestate", context.TraceState);
+        }
     }
 
     /// <summary>The forwarded headers' lines (those with a value).</summary>
