@@ -57,6 +57,7 @@ internal static class KestrelSetup
         kestrel.Limits.MaxRequestHeaderCount = limits.MaxRequestHeaderCount;
         kestrel.Limits.MaxRequestLineSize = limits.MaxRequestLineSize;
         kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+        kestrel.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
         kestrel.Limits.MinRequestBodyDataRate = limits.MinRequestBodyDataRate == 0
             ? null
             : new MinDataRate(limits.MinRequestBodyDataRate, limits.MinRequestBodyDataRateGracePeriod);

@@ -23,6 +23,9 @@ public sealed class LimitsOptions : FreezableOptions
     /// <summary>How long a client may take to send a request's headers. Default 30 s; 1 s to 1 h. Over it: 408 and the connection is closed.</summary>
     public TimeSpan RequestHeadersTimeout { get; set => field = Settable(value); } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a connection may stay idle between requests before it is closed. Default 130 s (Kestrel's); 1 s to 1 h.</summary>
+    public TimeSpan KeepAliveTimeout { get; set => field = Settable(value); } = TimeSpan.FromSeconds(130);
+
     /// <summary>The slowest a client may send a request body, in bytes per second, after <see cref="MinRequestBodyDataRateGracePeriod"/>. Default 240; 0 turns the check off. Slower: 408.</summary>
     public double MinRequestBodyDataRate { get; set => field = Settable(value); } = 240;
 
@@ -37,6 +40,7 @@ public sealed class LimitsOptions : FreezableOptions
         e.Check(MaxRequestHeaderCount is >= 1 and <= 10_000, nameof(MaxRequestHeaderCount), "must be between 1 and 10000", MaxRequestHeaderCount);
         e.Check(MaxRequestLineSize >= 256 && MaxRequestLineSize <= MaxRequestHeadersTotalSize, nameof(MaxRequestLineSize), "must be between 256 and MaxRequestHeadersTotalSize", MaxRequestLineSize);
         e.Check(RequestHeadersTimeout >= TimeSpan.FromSeconds(1) && RequestHeadersTimeout <= TimeSpan.FromHours(1), nameof(RequestHeadersTimeout), "must be between 00:00:01 and 01:00:00", RequestHeadersTimeout);
+        e.Check(KeepAliveTimeout >= TimeSpan.FromSeconds(1) && KeepAliveTimeout <= TimeSpan.FromHours(1), nameof(KeepAliveTimeout), "must be between 00:00:01 and 01:00:00", KeepAliveTimeout);
         e.Check(MinRequestBodyDataRate >= 0 && double.IsFinite(MinRequestBodyDataRate), nameof(MinRequestBodyDataRate), "must be 0 (off) or positive", MinRequestBodyDataRate);
         e.Check(MinRequestBodyDataRateGracePeriod > TimeSpan.FromSeconds(1) && MinRequestBodyDataRateGracePeriod <= TimeSpan.FromHours(1), nameof(MinRequestBodyDataRateGracePeriod), "must be more than 00:00:01 and at most 01:00:00", MinRequestBodyDataRateGracePeriod);
         return e.Errors;

@@ -80,6 +80,26 @@ public sealed class FastServerTests
     }
 
     [Fact]
+    public async Task AnIdleConnection_ClosedAfterTheKeepAliveTimeout_ByRampartsServer()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>(Fast) { ["Rampart:Limits:KeepAliveTimeout"] = "00:00:01" });
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(f.Address.Host, f.Address.Port);
+        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /once HTTP/1.1\r\nHost: x\r\n\r\n"), SocketFlags.None);
+        Assert.Equal(200, (await RawHttp.ReadHeadAsync(socket)).Status);
+
+        // Then nothing: Kestrel's heartbeat (once a second) finds the connection idle past the timeout and ends it.
+        using var timeout = new CancellationTokenSource(Wait.Generous);
+        var buffer = new byte[1024];
+        while (await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
+        {
+        }
+
+        Assert.Equal(1, f.Services.GetRequiredService<FastServer>().Served);
+        Assert.Equal(0, f.Services.GetRequiredService<FastServer>().HandedOff); // closed by Rampart's server, not handed to Kestrel's
+    }
+
+    [Fact]
     public async Task AChunkedBody_TheConnectionGoesOnInKestrelsServer()
     {
         await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
