@@ -108,6 +108,7 @@ public sealed class DestinationTlsTests : IAsyncLifetime
         var settings = new Dictionary<string, string?>
         {
             ["Rampart:Clusters:web:Destinations:tls:Address"] = backend.Urls.First(),
+            ["Rampart:Clusters:web:Forwarder"] = "Yarp", // https:// destinations: the fast path speaks plain HTTP only
             ["Rampart:Clusters:web:HealthCheck:Active:Interval"] = "00:00:00.100",
             ["Rampart:Clusters:web:Retry:MaxAttempts"] = "1",
         };
