@@ -166,6 +166,9 @@ public sealed partial class RampartProxy : IDisposable
     /// <summary>The forwarder of the configuration's only route when that route matches every request; otherwise <see langword="null"/>.</summary>
     internal ClusterForwarder? EverythingForwarder => Volatile.Read(ref _current).Everything;
 
+    /// <summary>What Rampart's own HTTP/1.1 server did (<c>/status</c>).</summary>
+    internal Server.ServerCounters ServerCounters { get; } = new();
+
     /// <summary>The access log, when it is on (<c>Rampart:AccessLog</c>); null otherwise.</summary>
     internal AccessLog? AccessLog { get; }
 

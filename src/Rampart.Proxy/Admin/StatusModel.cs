@@ -6,6 +6,9 @@ namespace Rampart.Proxy.Admin;
 /// <summary>The <c>GET /status</c> document (serialized camelCase). The top-level fields are DESIGN.md's contract; more are welcome.</summary>
 public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStatus> Clusters, ConfigStatus? Config)
 {
+    /// <summary>The proxy's server: what Rampart's own HTTP/1.1 server served, what it handed to Kestrel's; the access log's drops. Null without a proxy.</summary>
+    public ServerStatus? Server { get; init; }
+
     /// <summary>Takes a snapshot of every cluster and destination of the process (the proxy's and any Rampart HttpClient's).</summary>
     public static StatusDocument From(RampartProxy proxy, TimeProvider time)
     {
@@ -18,9 +21,18 @@ public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStat
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(time);
-        return new(time.GetUtcNow(), [.. catalog.Clusters.Select(ClusterStatus.From)], proxy is null ? null : ConfigStatus.From(proxy));
+        return new(time.GetUtcNow(), [.. catalog.Clusters.Select(ClusterStatus.From)], proxy is null ? null : ConfigStatus.From(proxy))
+        {
+            Server = proxy is null ? null : new ServerStatus(proxy.ServerCounters.Served, proxy.ServerCounters.HandedOff, proxy.AccessLog?.Dropped),
+        };
     }
 }
+
+/// <summary>
+/// The proxy's server: requests Rampart's own HTTP/1.1 server answered, connections it handed to Kestrel's server, and
+/// lines the access log dropped (null while it is off).
+/// </summary>
+public sealed record ServerStatus(long FastServerRequests, long HandedOffConnections, long? AccessLogDropped);
 
 /// <summary>The running configuration: when it was applied, and how the latest reload ended.</summary>
 public sealed record ConfigStatus(DateTimeOffset LoadedAt, bool Reloadable, ReloadStatus? LastReload)

@@ -14,8 +14,6 @@ namespace Rampart.Proxy.Server;
 internal sealed class FastServer(RampartProxy proxy, IOptions<KestrelServerOptions> kestrel, ILoggerFactory loggers)
 {
     private ServerLimits? _limits;
-    private long _served;
-    private long _handedOff;
 
     public RampartProxy Proxy => proxy;
 
@@ -25,15 +23,15 @@ internal sealed class FastServer(RampartProxy proxy, IOptions<KestrelServerOptio
     public ILogger Logger { get; } = loggers.CreateLogger("Rampart.Proxy.Server");
 
     /// <summary>Requests this server answered itself.</summary>
-    public long Served => Interlocked.Read(ref _served);
+    public long Served => proxy.ServerCounters.Served;
 
     /// <summary>Connections it passed on to Kestrel's server (at their first request, or a later one).</summary>
-    public long HandedOff => Interlocked.Read(ref _handedOff);
+    public long HandedOff => proxy.ServerCounters.HandedOff;
 
     /// <summary>The middleware: each connection starts here; <paramref name="kestrelHttp"/> is Kestrel's HTTP server.</summary>
     public ConnectionDelegate Use(ConnectionDelegate kestrelHttp) => connection => new ServerConnection(this, connection).RunAsync(kestrelHttp);
 
-    public void CountServed() => Interlocked.Increment(ref _served);
+    public void CountServed() => proxy.ServerCounters.CountServed();
 
-    public void CountHandedOff() => Interlocked.Increment(ref _handedOff);
+    public void CountHandedOff() => proxy.ServerCounters.CountHandedOff();
 }

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Rampart.Proxy.Admin;
 using Rampart.Proxy.Server;
 using Rampart.Proxy.Tests.Adversarial;
 using Rampart.Proxy.Tests.Infrastructure;
@@ -28,6 +29,7 @@ public sealed class FastServerTests
         var server = f.Services.GetRequiredService<FastServer>();
         Assert.Equal(20, server.Served);
         Assert.Equal(0, server.HandedOff);
+        Assert.Equal(new ServerStatus(20, 0, null), StatusDocument.From(f.Proxy, TimeProvider.System).Server); // what /status shows
     }
 
     [Fact]
