@@ -13,6 +13,7 @@ namespace Rampart.Proxy.Server;
 internal sealed class ContentLengthBody : PipeReader
 {
     private PipeReader _input = null!;
+    private PipeWriter? _continue; // where 100 Continue goes at the first read, when the client waits for it
     private long _remaining;
     private ReadOnlySequence<byte> _handedOut;
 
@@ -25,9 +26,10 @@ internal sealed class ContentLengthBody : PipeReader
     /// <summary>Whether the whole body was read (the connection can then serve another request).</summary>
     public bool Done => _remaining == 0;
 
-    public void Start(PipeReader input, long length)
+    /// <summary>A new body of <paramref name="length"/> bytes; with <paramref name="sendContinueTo"/>, the client waits for <c>100 Continue</c> before it sends it.</summary>
+    public void Start(PipeReader input, long length, PipeWriter? sendContinueTo)
     {
-        (_input, _remaining, _handedOut) = (input, length, default);
+        (_input, _remaining, _handedOut, _continue) = (input, length, default, sendContinueTo);
         (_received, _waitedMs, _waitingSince, _timedOut) = (0, 0, 0, false);
     }
 
@@ -36,6 +38,14 @@ internal sealed class ContentLengthBody : PipeReader
         if (_remaining == 0)
         {
             return new ReadResult(default, isCanceled: false, isCompleted: true);
+        }
+
+        if (_continue is { } output)
+        {
+            // The body is wanted now: the client may send it (Kestrel says so at the same moment).
+            _continue = null;
+            output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         Volatile.Write(ref _waitingSince, Environment.TickCount64);

@@ -61,6 +61,9 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
     /// <summary>The client's <c>Content-Length</c> (the destination is told the same), or null when it sent none.</summary>
     public long? ContentLength { get; private set; }
 
+    /// <summary>Whether the client waits for <c>100 Continue</c> before it sends its body (<c>Expect: 100-continue</c>).</summary>
+    public bool ExpectContinue { get; private set; }
+
     /// <summary>Whether the client's <c>Connection</c> header says <c>close</c>.</summary>
     public bool Close { get; private set; }
 
@@ -97,7 +100,7 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
 
         var copied = buffer.FirstSpan.Length < length; // a head across segments is parsed from a copy
         _bytes = copied ? Copy(buffer.Slice(0, length)) : buffer.First[..length];
-        if (!Parse(limits) || ContentLength > limits.MaxRequestBodySize)
+        if (!Parse(limits) || ContentLength > limits.MaxRequestBodySize || (ExpectContinue && !(ContentLength > 0)))
         {
             return -1;
         }
@@ -126,7 +129,7 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
 
     private bool Parse(ServerLimits limits)
     {
-        (Method, IsHead, MethodLength, Target, Host, ContentLength, Close, Listed, HasForwardedChain) = ("", false, 0, default, default, null, false, [], false);
+        (Method, IsHead, MethodLength, Target, Host, ContentLength, Close, Listed, HasForwardedChain, ExpectContinue) = ("", false, 0, default, default, null, false, [], false, false);
         (HeaderCount, HostCount, _unusual) = (0, 0, false);
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(_bytes));
         try
@@ -212,9 +215,13 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
                 _unusual |= !IsPlainHost(value);
                 break;
             case 6 when Is(name, "Expect"u8):
+                // 100-continue is answered when the body is first read, as Kestrel does; any other expectation is Kestrel's.
+                _unusual |= ExpectContinue || !Is(value, "100-continue"u8);
+                ExpectContinue = true;
+                break;
             case 7 when Is(name, "Upgrade"u8):
             case 17 when Is(name, "Transfer-Encoding"u8):
-                _unusual = true; // a chunked body, a wait for 100 Continue, or an upgrade: Kestrel's way
+                _unusual = true; // a chunked body or an upgrade: Kestrel's way
                 return;
             case 14 when Is(name, "Content-Length"u8):
                 // One plain length within the limit; a second one, or anything else, is Kestrel's to judge (400, 413).

@@ -156,7 +156,7 @@ internal sealed partial class ServerConnection
             {
                 // As on Kestrel's path: read through a watch (a failure reading it is the client's), buffered for
                 // replay when the loop says the request may be tried again. The watch is this request's own.
-                _body.Start(_input, length.Value);
+                _body.Start(_input, length.Value, _head.ExpectContinue ? _connection.Transport.Output : null);
                 watch = new ClientBodyStream(_body);
                 var limit = cluster.Options.Retry.MaxBufferedBodyBytes;
                 body = loop.BufferBody ? new FileBufferingReadStream(watch, (int)Math.Min(limit, 64 * 1024), limit, Path.GetTempPath()) : watch;

@@ -102,6 +102,21 @@ public sealed class FastServerTests
     }
 
     [Fact]
+    public async Task ExpectContinue_100WhenTheBodyIsWanted_ThenTheAnswer()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(f.Address.Host, f.Address.Port);
+        await socket.SendAsync(Encoding.ASCII.GetBytes("POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"), SocketFlags.None);
+
+        Assert.Equal(100, (await RawHttp.ReadHeadAsync(socket)).Status); // the body is not sent before this
+        await socket.SendAsync(Encoding.ASCII.GetBytes("hello"), SocketFlags.None);
+        Assert.Equal(200, (await RawHttp.ReadHeadAsync(socket)).Status);
+        Assert.Equal(["hello"], f.Backends[0].Bodies);
+        Assert.Equal(1, f.Services.GetRequiredService<FastServer>().Served);
+    }
+
+    [Fact]
     public async Task AChunkedBody_TheConnectionGoesOnInKestrelsServer()
     {
         await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
