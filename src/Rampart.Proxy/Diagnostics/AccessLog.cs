@@ -1,17 +1,17 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Rampart.Diagnostics;
 using Rampart.Failover;
 using Rampart.Proxy.Configuration;
 
 namespace Rampart.Proxy.Diagnostics;
 
 /// <summary>One proxied request, as the access log tells it.</summary>
-/// <param name="Started">When the request reached Rampart (a <see cref="Stopwatch"/> timestamp, for the duration).</param>
 /// <param name="Time">When the request reached Rampart.</param>
+/// <param name="Duration">How long it took, until its answer was written.</param>
 /// <param name="Client">The client's address.</param>
 /// <param name="Method">The request's method.</param>
 /// <param name="Target">The request's target (path and query) as the client sent it.</param>
@@ -21,7 +21,7 @@ namespace Rampart.Proxy.Diagnostics;
 /// <param name="Bytes">The response body's bytes sent to the client.</param>
 /// <param name="Refused">Answered by Rampart without forwarding (CONNECT, a body over the limit).</param>
 internal readonly record struct AccessLogEntry(
-    long Started, DateTimeOffset Time, string? Client, string Method, string Target, int Status, string Cluster, FailoverResult Result, long Bytes, bool Refused = false);
+    DateTimeOffset Time, TimeSpan Duration, string? Client, string Method, string Target, int Status, string Cluster, FailoverResult Result, long Bytes, bool Refused = false);
 
 /// <summary>
 /// <c>Rampart:AccessLog</c>: one JSON line per proxied request, to standard output or a file, written off the request
@@ -34,16 +34,19 @@ internal sealed partial class AccessLog : IHostedService, IAsyncDisposable, IDis
         new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
     private readonly AccessLogOptions _options;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly LogThrottle _dropWarnings;
     private Task? _writing;
     private long _dropped;
     private long _reportedDrops;
-    private long _reportedAt = Environment.TickCount64 - 10_000;
 
-    public AccessLog(RampartOptions options, ILoggerFactory loggers)
+    public AccessLog(RampartOptions options, ILoggerFactory loggers, TimeProvider time)
     {
         _options = options.AccessLog;
+        _time = time;
         _logger = loggers.CreateLogger("Rampart.AccessLog");
+        _dropWarnings = new LogThrottle(time);
     }
 
     /// <summary>Whether it writes at all (<c>Rampart:AccessLog:Enabled</c>).</summary>
@@ -52,9 +55,17 @@ internal sealed partial class AccessLog : IHostedService, IAsyncDisposable, IDis
     /// <summary>Entries dropped because the writer fell behind.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>Queues one request's line (never waits; drops it when the queue is full).</summary>
-    public void Add(in AccessLogEntry entry)
+    /// <summary>When a request starts (a timestamp of the log's clock, for <see cref="Add"/>).</summary>
+    public long Start() => _time.GetTimestamp();
+
+    /// <summary>
+    /// Queues the line of a request that <paramref name="started"/> and is answered now: its time and duration are taken
+    /// here, once. Never waits; drops the line when the queue is full.
+    /// </summary>
+    public void Add(long started, string? client, string method, string target, int status, string cluster, in FailoverResult result, long bytes, bool refused = false)
     {
+        var duration = _time.GetElapsedTime(started);
+        var entry = new AccessLogEntry(_time.GetUtcNow() - duration, duration, client, method, target, status, cluster, result, refused ? 0 : bytes, refused);
         if (!_entries.Writer.TryWrite(entry))
         {
             Interlocked.Increment(ref _dropped);
@@ -129,10 +140,10 @@ internal sealed partial class AccessLog : IHostedService, IAsyncDisposable, IDis
     private void ReportDrops()
     {
         var dropped = Dropped;
-        if (dropped != _reportedDrops && Environment.TickCount64 - _reportedAt >= 10_000)
+        if (dropped != _reportedDrops && _dropWarnings.TryEnter("access log", "dropped", out _))
         {
             Log.Dropped(_logger, dropped - _reportedDrops, dropped);
-            (_reportedDrops, _reportedAt) = (dropped, Environment.TickCount64);
+            _reportedDrops = dropped;
         }
     }
 
@@ -145,7 +156,7 @@ internal sealed partial class AccessLog : IHostedService, IAsyncDisposable, IDis
         json.WriteString("method"u8, entry.Method);
         json.WriteString("target"u8, entry.Target);
         json.WriteNumber("status"u8, entry.Status);
-        json.WriteNumber("duration_ms"u8, Math.Round(Stopwatch.GetElapsedTime(entry.Started).TotalMilliseconds, 3));
+        json.WriteNumber("duration_ms"u8, Math.Round(entry.Duration.TotalMilliseconds, 3));
         json.WriteString("cluster"u8, entry.Cluster);
         json.WriteString("destination"u8, result.Destination?.Id);
         json.WriteNumber("attempts"u8, result.Attempts);

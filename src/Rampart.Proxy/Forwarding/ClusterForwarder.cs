@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -95,12 +94,12 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
     public async Task ForwardAsync(HttpContext context)
     {
         var request = context.Request;
-        var started = _accessLog is null ? 0 : Stopwatch.GetTimestamp();
+        var started = _accessLog?.Start() ?? 0;
         using var span = RequestTracing.On ? RequestTracing.Start(request.Method, RawTarget(context), request.Headers.TraceParent, request.Headers.TraceState, Cluster.Id) : null;
         if (ClientRequests.Refusal(context) is { } refusal)
         {
             await refusal.WriteAsync(context, Cluster.Id, _logger).ConfigureAwait(false);
-            _accessLog?.Add(Entry(context, started, default, refused: true));
+            Log(context, started, default, refused: true);
             RequestTracing.Stop(span, context.Response.StatusCode, default, refused: true);
             return; // the client's request is wrong: no destination hears of it
         }
@@ -137,7 +136,7 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
                 ? await loop.RunAsync<IFastExchange>(_fast!, attempt).ConfigureAwait(false)
                 : await loop.RunAsync(this, context).ConfigureAwait(false);
             await AnswerAsync(context, result).ConfigureAwait(false);
-            _accessLog?.Add(Entry(context, started, result, bytes: counted?.Written ?? attempt.BodyBytes));
+            Log(context, started, result, bytes: counted?.Written ?? attempt.BodyBytes);
             RequestTracing.Stop(span, context.Response.StatusCode, result);
         }
         finally
@@ -187,20 +186,23 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
     }
 
     // The access log's line: what the client asked, what it got, where it went.
-    private AccessLogEntry Entry(HttpContext context, long started, FailoverResult result, long bytes = 0, bool refused = false)
+    private void Log(HttpContext context, long started, in FailoverResult result, long bytes = 0, bool refused = false)
     {
-        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (_accessLog is null)
+        {
+            return;
+        }
+
         var response = context.Response;
-        return new AccessLogEntry(
+        _accessLog.Add(
             started,
-            DateTimeOffset.UtcNow - elapsed,
             context.Connection.RemoteIpAddress?.ToString(),
             context.Request.Method,
             RawTarget(context),
             context.RequestAborted.IsCancellationRequested && !response.HasStarted ? 0 : response.StatusCode,
             Cluster.Id,
             result,
-            refused ? 0 : bytes,
+            bytes,
             refused);
     }
 

@@ -40,6 +40,7 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
     private byte[] _copy = [];
     private ReadOnlyMemory<byte> _bytes;
     private bool _unusual;
+    private string? _targetText;
 
     /// <summary>The head's bytes (valid while the connection's read buffer is held, or in the head's own copy).</summary>
     public ReadOnlySpan<byte> Bytes => _bytes.Span;
@@ -54,6 +55,9 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
 
     /// <summary>The target (path and query) in the head's bytes.</summary>
     public Range Target { get; private set; }
+
+    /// <summary>The target as a string (made once per request, when the access log or a span asks for it).</summary>
+    public string TargetText => _targetText ??= System.Text.Encoding.ASCII.GetString(Bytes[Target]);
 
     /// <summary>The <c>Host</c> header's value in the head's bytes.</summary>
     public Range Host { get; private set; }
@@ -130,7 +134,7 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
     private bool Parse(ServerLimits limits)
     {
         (Method, IsHead, MethodLength, Target, Host, ContentLength, Close, Listed, HasForwardedChain, ExpectContinue) = ("", false, 0, default, default, null, false, [], false, false);
-        (HeaderCount, HostCount, _unusual) = (0, 0, false);
+        (HeaderCount, HostCount, _unusual, _targetText) = (0, 0, false, null);
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(_bytes));
         try
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -143,7 +142,8 @@ internal sealed partial class ServerConnection
     private async ValueTask<ConnectionEnd> ServeAsync(Forwarding.ClusterForwarder forwarder)
     {
         var cluster = forwarder.Cluster;
-        var started = _server.Proxy.AccessLog is null ? 0 : Stopwatch.GetTimestamp();
+        var accessLog = _server.Proxy.AccessLog;
+        var started = accessLog?.Start() ?? 0;
         using var span = RequestTracing.On ? StartSpan(cluster.Id) : null;
         var length = _head.ContentLength;
         var loop = AttemptLoop.Rent(cluster, _head.Method, hasBody: length > 0, length, _connection.ConnectionClosed);
@@ -182,7 +182,15 @@ internal sealed partial class ServerConnection
         }
 
         var end = _exchange.Answer(result, cluster);
-        _server.Proxy.AccessLog?.Add(Entry(started, cluster, result, end));
+        accessLog?.Add(
+            started,
+            _client ??= (_connection.RemoteEndPoint as IPEndPoint)?.Address.ToString(),
+            _head.Method,
+            _head.TargetText,
+            end == ConnectionEnd.Abort && !_exchange.ResponseStarted ? 0 : _exchange.Status,
+            cluster.Id,
+            result,
+            _exchange.BodyBytes);
         RequestTracing.Stop(span, end == ConnectionEnd.Abort && !_exchange.ResponseStarted ? 0 : _exchange.Status, result);
         if (end != ConnectionEnd.Abort)
         {
@@ -245,19 +253,8 @@ internal sealed partial class ServerConnection
             }
         }
 
-        return RequestTracing.Start(_head.Method, System.Text.Encoding.ASCII.GetString(head[_head.Target]), parent, state, cluster);
+        return RequestTracing.Start(_head.Method, _head.TargetText, parent, state, cluster);
     }
-
-    private AccessLogEntry Entry(long started, Rampart.Clusters.ClusterState cluster, in FailoverResult result, ConnectionEnd end) => new(
-        started,
-        DateTimeOffset.UtcNow - Stopwatch.GetElapsedTime(started),
-        _client ??= (_connection.RemoteEndPoint as IPEndPoint)?.Address.ToString(),
-        _head.Method,
-        System.Text.Encoding.ASCII.GetString(_head.Bytes[_head.Target]),
-        end == ConnectionEnd.Abort && !_exchange.ResponseStarted ? 0 : _exchange.Status,
-        cluster.Id,
-        result,
-        _exchange.BodyBytes);
 
     private void OnCloseRequested()
     {
