@@ -10,17 +10,18 @@ namespace Rampart.Proxy.Server;
 /// closes before the end, 408 when it sends slower than Kestrel's minimum request body data rate — and leaves the
 /// connection's pipe open. One per connection, started afresh by each request with a body.
 /// </summary>
-internal sealed class ContentLengthBody : PipeReader
+internal sealed class ContentLengthBody(TimeProvider time) : PipeReader
 {
     private PipeReader _input = null!;
     private PipeWriter? _continue; // where 100 Continue goes at the first read, when the client waits for it
     private long _remaining;
     private ReadOnlySequence<byte> _handedOut;
+    private bool _reading; // a result of the connection's pipe is out (not the body's own end): AdvanceTo goes to the pipe
 
     // The data rate: time spent waiting on the client (pending reads only), and what came meanwhile.
     private long _received;
-    private long _waitedMs;
-    private long _waitingSince; // 0 when no read is pending
+    private TimeSpan _waited;
+    private long _waitingSince; // a timestamp; 0 when no read is pending
     private volatile bool _timedOut;
 
     /// <summary>Whether the whole body was read (the connection can then serve another request).</summary>
@@ -29,8 +30,8 @@ internal sealed class ContentLengthBody : PipeReader
     /// <summary>A new body of <paramref name="length"/> bytes; with <paramref name="sendContinueTo"/>, the client waits for <c>100 Continue</c> before it sends it.</summary>
     public void Start(PipeReader input, long length, PipeWriter? sendContinueTo)
     {
-        (_input, _remaining, _handedOut, _continue) = (input, length, default, sendContinueTo);
-        (_received, _waitedMs, _waitingSince, _timedOut) = (0, 0, 0, false);
+        (_input, _remaining, _handedOut, _continue, _reading) = (input, length, default, sendContinueTo, false);
+        (_received, _waited, _waitingSince, _timedOut) = (0, TimeSpan.Zero, 0, false);
     }
 
     public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
@@ -48,7 +49,7 @@ internal sealed class ContentLengthBody : PipeReader
             await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        Volatile.Write(ref _waitingSince, Environment.TickCount64);
+        Volatile.Write(ref _waitingSince, time.GetTimestamp());
         ReadResult result;
         try
         {
@@ -56,7 +57,7 @@ internal sealed class ContentLengthBody : PipeReader
         }
         finally
         {
-            _waitedMs += Environment.TickCount64 - Volatile.Read(ref _waitingSince);
+            _waited += time.GetElapsedTime(Volatile.Read(ref _waitingSince));
             Volatile.Write(ref _waitingSince, 0);
         }
 
@@ -85,6 +86,12 @@ internal sealed class ContentLengthBody : PipeReader
 
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
+        if (!_reading)
+        {
+            return; // the end of the body was handed out, not a read of the pipe: nothing to give back
+        }
+
+        _reading = false;
         var taken = _handedOut.Slice(0, consumed).Length; // measured before the segments go back to the pool
         _remaining -= taken;
         _received += taken;
@@ -101,7 +108,8 @@ internal sealed class ContentLengthBody : PipeReader
 
     /// <summary>
     /// Whether the client has sent slower than <paramref name="limits"/>' minimum rate: over the grace period, counting
-    /// only the time a read waited on it (as Kestrel counts). Called by the connection's heartbeat; ends the waiting read.
+    /// only the time a read waited on it (as Kestrel counts). Called by the connection's heartbeat (<paramref name="now"/>: a
+    /// timestamp of the same clock); ends the waiting read.
     /// </summary>
     public void CheckRate(long now, ServerLimits limits)
     {
@@ -111,8 +119,8 @@ internal sealed class ContentLengthBody : PipeReader
             return;
         }
 
-        var waited = _waitedMs + (now - since);
-        if (waited > limits.MinRequestBodyDataRateGracePeriod.TotalMilliseconds && _received < limits.MinRequestBodyDataRate * waited / 1000)
+        var waited = _waited + time.GetElapsedTime(since, now);
+        if (waited > limits.MinRequestBodyDataRateGracePeriod && _received < limits.MinRequestBodyDataRate * waited.TotalSeconds)
         {
             _timedOut = true;
             _input.CancelPendingRead();
@@ -138,7 +146,7 @@ internal sealed class ContentLengthBody : PipeReader
             throw new BadHttpRequestException("Unexpected end of request content.", StatusCodes.Status400BadRequest);
         }
 
-        _handedOut = buffer;
+        (_handedOut, _reading) = (buffer, true);
         return new ReadResult(buffer, inner.IsCanceled, isCompleted: buffer.Length == _remaining);
     }
 }

@@ -11,7 +11,7 @@ namespace Rampart.Proxy.Server;
 /// serves a connection's requests itself, without an <c>HttpContext</c>; the first request it does not take, and
 /// every connection while the configuration is otherwise, goes on in Kestrel's server (<c>Rampart:Server:FastServer</c>).
 /// </summary>
-internal sealed class FastServer(RampartProxy proxy, IOptions<KestrelServerOptions> kestrel, ILoggerFactory loggers)
+internal sealed class FastServer(RampartProxy proxy, IOptions<KestrelServerOptions> kestrel, ILoggerFactory loggers, TimeProvider time)
 {
     private ServerLimits? _limits;
 
@@ -21,6 +21,9 @@ internal sealed class FastServer(RampartProxy proxy, IOptions<KestrelServerOptio
     public ServerLimits Limits => _limits ??= ServerLimits.From(kestrel.Value.Limits);
 
     public ILogger Logger { get; } = loggers.CreateLogger("Rampart.Proxy.Server");
+
+    /// <summary>The clock of its timeouts (idle connections, data rates), read on Kestrel's heartbeat.</summary>
+    public TimeProvider Time => time;
 
     /// <summary>Requests this server answered itself.</summary>
     public long Served => proxy.ServerCounters.Served;

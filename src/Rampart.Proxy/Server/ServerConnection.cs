@@ -29,7 +29,8 @@ internal sealed partial class ServerConnection
     private readonly PipeReader _input;
     private readonly RequestHead _head = new();
     private readonly ServerExchange _exchange;
-    private readonly ContentLengthBody _body = new();
+    private readonly ContentLengthBody _body;
+    private readonly TimeProvider _time;
     private int _state;
     private long _idleSince;
     private volatile bool _closeRequested;
@@ -40,7 +41,9 @@ internal sealed partial class ServerConnection
         _server = server;
         _connection = connection;
         _input = connection.Transport.Input;
-        _exchange = new ServerExchange(connection.Transport.Output, (connection.RemoteEndPoint as IPEndPoint)?.Address, server.Limits);
+        _time = server.Time;
+        _body = new ContentLengthBody(_time);
+        _exchange = new ServerExchange(connection.Transport.Output, (connection.RemoteEndPoint as IPEndPoint)?.Address, server.Limits, _time);
     }
 
     public async Task RunAsync(ConnectionDelegate kestrel)
@@ -51,7 +54,7 @@ internal sealed partial class ServerConnection
             .UnsafeRegister(static c => ((ServerConnection)c!).OnCloseRequested(), this);
         while (true)
         {
-            Volatile.Write(ref _idleSince, Environment.TickCount64);
+            Volatile.Write(ref _idleSince, _time.GetTimestamp());
             Volatile.Write(ref _state, Idle);
             if (_closeRequested)
             {
@@ -73,7 +76,7 @@ internal sealed partial class ServerConnection
             if (read.IsCanceled)
             {
                 _input.AdvanceTo(buffer.Start);
-                if (_closeRequested || Environment.TickCount64 - Volatile.Read(ref _idleSince) >= (long)_server.Limits.KeepAliveTimeout.TotalMilliseconds)
+                if (_closeRequested || IdleTooLong(_time.GetTimestamp()))
                 {
                     return; // idle for too long, or the server is stopping
                 }
@@ -266,12 +269,14 @@ internal sealed partial class ServerConnection
         }
     }
 
+    private bool IdleTooLong(long now) => _time.GetElapsedTime(Volatile.Read(ref _idleSince), now) >= _server.Limits.KeepAliveTimeout;
+
     private void Tick()
     {
-        var now = Environment.TickCount64;
+        var now = _time.GetTimestamp();
         switch (Volatile.Read(ref _state))
         {
-            case Idle when now - Volatile.Read(ref _idleSince) >= (long)_server.Limits.KeepAliveTimeout.TotalMilliseconds:
+            case Idle when IdleTooLong(now):
                 _input.CancelPendingRead();
                 break;
             case Busy:

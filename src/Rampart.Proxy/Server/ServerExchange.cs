@@ -17,7 +17,7 @@ namespace Rampart.Proxy.Server;
 /// first body byte (until then another attempt, or another answer, may still take its place), then written with the
 /// framing Kestrel would choose. One per connection, reused by its requests.
 /// </summary>
-internal sealed class ServerExchange(PipeWriter output, IPAddress? client, ServerLimits limits) : IFastExchange
+internal sealed class ServerExchange(PipeWriter output, IPAddress? client, ServerLimits limits, TimeProvider time) : IFastExchange
 {
     private long _flushDeadline;
 
@@ -150,8 +150,8 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
     {
         if (limits.MinResponseDataRate > 0)
         {
-            var allowed = limits.MinResponseDataRateGracePeriod.TotalMilliseconds + (output.UnflushedBytes * 1000 / limits.MinResponseDataRate);
-            Volatile.Write(ref _flushDeadline, Environment.TickCount64 + (long)allowed);
+            var allowed = limits.MinResponseDataRateGracePeriod.TotalSeconds + (output.UnflushedBytes / limits.MinResponseDataRate);
+            Volatile.Write(ref _flushDeadline, time.GetTimestamp() + (long)(allowed * time.TimestampFrequency));
         }
 
         try
@@ -164,7 +164,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         }
     }
 
-    /// <summary>Whether a flush has waited on the client for longer than the data rate allows.</summary>
+    /// <summary>Whether a flush has waited on the client for longer than the data rate allows (<paramref name="now"/>: a timestamp of the server's clock).</summary>
     public bool FlushStalled(long now) => Volatile.Read(ref _flushDeadline) is var deadline && deadline != 0 && now > deadline;
 
     public void EndBody()

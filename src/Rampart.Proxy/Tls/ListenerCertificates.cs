@@ -18,14 +18,14 @@ internal sealed partial class ListenerCertificates : IDisposable
     private readonly string _key;
     private readonly ILogger _logger;
     private readonly List<FileSystemWatcher> _watchers = [];
-    private readonly Timer _settle;
+    private readonly ITimer _settle;
     private Loaded _current;
 
-    public ListenerCertificates(TlsOptions options, string key, ILogger logger)
+    public ListenerCertificates(TlsOptions options, string key, ILogger logger, TimeProvider time)
     {
         (_options, _key, _logger) = (options, key, logger);
         _current = Load(out var errors) ?? throw new InvalidOperationException(string.Join("; ", errors));
-        _settle = new Timer(_ => Reload(), null, Timeout.Infinite, Timeout.Infinite);
+        _settle = time.CreateTimer(_ => Reload(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         foreach (var folder in options.Certificates(key)
             .SelectMany(c => new[] { c.Options.Path, c.Options.KeyPath })
             .Where(p => p.Length > 0)
