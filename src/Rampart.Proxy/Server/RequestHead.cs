@@ -119,6 +119,23 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
         return length;
     }
 
+    /// <summary>The values of the headers named <paramref name="name"/>, joined with "," as Kestrel's header dictionary joins them; null when there is none.</summary>
+    public string? Value(ReadOnlySpan<byte> name)
+    {
+        var head = Bytes;
+        string? joined = null;
+        foreach (var header in Headers)
+        {
+            if (Is(head.Slice(header.NameStart, header.NameLength), name))
+            {
+                var value = System.Text.Encoding.ASCII.GetString(head.Slice(header.ValueStart, header.ValueLength));
+                joined = joined is null ? value : joined + "," + value;
+            }
+        }
+
+        return joined;
+    }
+
     private ReadOnlyMemory<byte> Copy(in ReadOnlySequence<byte> head)
     {
         var length = (int)head.Length;

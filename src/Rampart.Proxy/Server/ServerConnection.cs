@@ -239,25 +239,8 @@ internal sealed partial class ServerConnection
 #pragma warning restore CA1031
     }
     // The request's server span, continuing the client's trace context.
-    private System.Diagnostics.Activity? StartSpan(string cluster)
-    {
-        string? parent = null, state = null;
-        var head = _head.Bytes;
-        foreach (var header in _head.Headers)
-        {
-            var name = head.Slice(header.NameStart, header.NameLength);
-            if (System.Text.Ascii.EqualsIgnoreCase(name, "traceparent"u8))
-            {
-                parent = System.Text.Encoding.ASCII.GetString(head.Slice(header.ValueStart, header.ValueLength));
-            }
-            else if (System.Text.Ascii.EqualsIgnoreCase(name, "tracestate"u8))
-            {
-                state = System.Text.Encoding.ASCII.GetString(head.Slice(header.ValueStart, header.ValueLength));
-            }
-        }
-
-        return RequestTracing.Start(_head.Method, _head.TargetText, parent, state, cluster);
-    }
+    private System.Diagnostics.Activity? StartSpan(string cluster) =>
+        RequestTracing.Start(_head.Method, _head.TargetText, _head.Value("traceparent"u8), _head.Value("tracestate"u8), cluster);
 
     private void OnCloseRequested()
     {

@@ -264,13 +264,14 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         }
 
         var hostBytes = _request.Bytes[_request.Host];
-        if (!_request.HasForwardedChain && ReferenceEquals(_forwarded.Mode, forwarded) && _forwarded.Host is { } host && Encoding.ASCII.GetByteCount(host) == hostBytes.Length && Ascii(host, hostBytes))
+        if (!_request.HasForwardedChain && ReferenceEquals(_forwarded.Mode, forwarded) && _forwarded.Host is { } host && host.Length == hostBytes.Length && Ascii(host, hostBytes))
         {
             return _forwarded.Values;
         }
 
         var hostText = Encoding.ASCII.GetString(hostBytes);
-        var values = forwarded.Values(client, "http", hostText, Chain("X-Forwarded-For"u8), Chain("Forwarded"u8));
+        var chain = _request.HasForwardedChain;
+        var values = forwarded.Values(client, "http", hostText, chain ? _request.Value("X-Forwarded-For"u8) ?? "" : "", chain ? _request.Value("Forwarded"u8) ?? "" : "");
         if (!_request.HasForwardedChain)
         {
             _forwarded = (forwarded, hostText, values);
@@ -296,27 +297,6 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         return true;
     }
 
-    // The client's values of a chain header, joined as Kestrel's header dictionary joins them ("" for none).
-    private string Chain(ReadOnlySpan<byte> headerName)
-    {
-        if (!_request.HasForwardedChain)
-        {
-            return "";
-        }
-
-        var head = _request.Bytes;
-        string? chain = null;
-        foreach (var header in _request.Headers)
-        {
-            if (System.Text.Ascii.EqualsIgnoreCase(head.Slice(header.NameStart, header.NameLength), headerName))
-            {
-                var value = Encoding.ASCII.GetString(head.Slice(header.ValueStart, header.ValueLength));
-                chain = chain is null ? value : chain + "," + value;
-            }
-        }
-
-        return chain ?? "";
-    }
 }
 
 /// <summary>What becomes of a connection of Rampart's own server after a response.</summary>
