@@ -124,7 +124,25 @@ public sealed partial class RampartClientRegistry(
 
     /// <summary>Every problem with a client's options: what its section could not bind, or what its cluster breaks, each naming its key.</summary>
     internal static IReadOnlyList<string> Problems(RampartClientOptions options, string name) =>
-        options.BindError is { } bindError ? [bindError] : options.Cluster.Validate(name);
+        options.BindError is { } bindError ? [bindError] : [.. options.Cluster.Validate(name), .. DiscoveryProblems(options.Cluster, name)];
+
+    // DNS discovery is the proxy's: the handler's cluster is what its options list.
+    private static IEnumerable<string> DiscoveryProblems(ClusterOptions cluster, string name)
+    {
+        const string rule = "must be None: the HttpClient handler does not discover destinations (the proxy does)";
+        if (DiscoveryModes.IsName(cluster.Discovery) && DiscoveryModes.Of(cluster, new DestinationOptions()) != DiscoveryMode.None)
+        {
+            yield return $"{name}:Discovery {rule} (was {cluster.Discovery})";
+        }
+
+        foreach (var (id, destination) in cluster.Destinations.Where(d => d.Value.Discovery.Length > 0 && DiscoveryModes.IsName(d.Value.Discovery)))
+        {
+            if (DiscoveryModes.Of(cluster, destination) != DiscoveryMode.None)
+            {
+                yield return $"{name}:Destinations:{id}:Discovery {rule} (was {destination.Discovery})";
+            }
+        }
+    }
 
     /// <summary>A named client's cluster and options now; a request reads them once and runs to its end on them.</summary>
     internal sealed class Client(ClusterState cluster, RampartClientOptions options)

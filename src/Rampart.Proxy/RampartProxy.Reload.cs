@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Rampart.Configuration;
 using Rampart.Proxy.Configuration;
 using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding;
@@ -96,15 +97,52 @@ public sealed partial class RampartProxy
             return Record(RampartReloadOutcome.Rejected, [], ["the proxy has stopped"]);
         }
 
-        var previous = _current;
+        var dnsChanged = !OptionsTree.Same(_declared.Dns, options.Dns);
+        _declared = options;
+        Discovery.Want(options);
         var changes = new List<string>();
-        var next = Build(options, previous, changes);
+        var next = Build(Discovery.Expand(options), _current, changes);
+        if (dnsChanged)
+        {
+            changes.Add("Dns settings changed (discovered names are resolved again at once)");
+        }
+
         if (changes.Count == 0)
         {
             ConfigurationLog.Unchanged(_configurationLogger);
             var unchanged = new RampartReloadResult(_time.GetUtcNow(), RampartReloadOutcome.Unchanged, [], []);
             return recordUnchanged ? Record(unchanged) : unchanged;
         }
+
+        Commit(next);
+        ConfigurationLog.Applied(_configurationLogger, changes);
+        return Record(RampartReloadOutcome.Applied, changes, []);
+    }
+
+    /// <summary>A discovered name's endpoints changed: the clusters are rebuilt from the configuration with the same carry-over as a reload.</summary>
+    private void ApplyDiscovered()
+    {
+        lock (_reloadLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            var changes = new List<string>();
+            var next = Build(Discovery.Expand(_declared), _current, changes);
+            if (changes.Count > 0)
+            {
+                Commit(next);
+                DiscoveryLog.Applied(_discoveryLogger, changes);
+            }
+        }
+    }
+
+    /// <summary>Swaps <paramref name="next"/> in: its new destinations are probed first, the previous snapshot's leftovers are let go after.</summary>
+    private void Commit(Snapshot next)
+    {
+        var previous = _current;
 
         // New destination objects start being probed before they can be picked; old ones stop after.
         var before = previous.Clusters.SelectMany(c => c.Destinations).ToHashSet();
@@ -133,8 +171,11 @@ public sealed partial class RampartProxy
             _ = DisposeLaterAsync(old, old.Cluster.Options.Timeout + TimeSpan.FromSeconds(5));
         }
 
-        ConfigurationLog.Applied(_configurationLogger, changes);
-        return Record(RampartReloadOutcome.Applied, changes, []);
+        // A kept fast client lets go of the connections to destinations that left.
+        foreach (var forwarder in next.Forwarders.Values)
+        {
+            forwarder.FastClient?.Retain(forwarder.Cluster.Destinations);
+        }
     }
 
     private RampartReloadResult Rejected(IReadOnlyList<string> errors)

@@ -39,6 +39,8 @@ public sealed partial class RampartProxy : IDisposable
     private readonly IConfiguration? _configuration;
     private readonly IDisposable? _watch;
     private readonly Lock _reloadLock = new();
+    private readonly ILogger _discoveryLogger;
+    private RampartOptions _declared; // the configuration's options (guarded by _reloadLock); _current's are these with discovered destinations expanded
     private Snapshot _current;
     private CancellationTokenSource _changed = new();
     private FileError? _fileError;
@@ -103,7 +105,12 @@ public sealed partial class RampartProxy : IDisposable
         Catalog = catalog ?? new ClusterCatalog();
         Metrics = metrics;
 
-        _current = Build(options, previous: null, changes: null);
+        _discoveryLogger = loggerFactory.CreateLogger("Rampart.Discovery");
+        Discovery = new Discovery.DnsDiscovery(timeProvider, loggerFactory);
+        Discovery.Changed += ApplyDiscovered;
+        _declared = options;
+        Discovery.Want(options);
+        _current = Build(Discovery.Expand(options), previous: null, changes: null);
         foreach (var destination in _current.Clusters.SelectMany(c => c.Destinations))
         {
             _prober.Track(destination); // its diagnostics are its cluster's
@@ -119,7 +126,10 @@ public sealed partial class RampartProxy : IDisposable
         }
     }
 
-    /// <summary>The options the proxy runs with now.</summary>
+    /// <summary>The proxy's DNS discovery: the names its destinations are discovered from, and their last resolutions.</summary>
+    internal Discovery.DnsDiscovery Discovery { get; }
+
+    /// <summary>The options the proxy runs with now (discovered destinations expanded: one per address their name resolved to).</summary>
     public RampartOptions Options => Volatile.Read(ref _current).Options;
 
     /// <summary>The proxy's clusters now.</summary>
@@ -156,6 +166,7 @@ public sealed partial class RampartProxy : IDisposable
         {
             _disposed = true;
             _watch?.Dispose();
+            Discovery.Dispose();
             foreach (var forwarder in _current.Forwarders.Values)
             {
                 forwarder.Dispose();

@@ -65,6 +65,7 @@ public static class RampartServiceCollectionExtensions
         }
 
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");
+        services.AddHostedService(sp => new Rampart.Proxy.Discovery.DiscoveryService(sp.GetRequiredService<RampartProxy>())); // first resolutions before probing and serving
         services.AddHostedService(sp =>
         {
             sp.GetRequiredService<RampartProxy>(); // build the clusters (and track their destinations) before probing starts

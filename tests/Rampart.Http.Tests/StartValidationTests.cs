@@ -46,6 +46,22 @@ public sealed class StartValidationTests
     }
 
     [Fact]
+    public async Task Discovery_IsTheProxys_TheHandlerRefusesIt()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddHttpClient("catalog").AddRampart(o =>
+        {
+            o.Cluster.Destinations["a"] = new() { Address = "http://catalog.internal:9001", Discovery = "Dns" };
+            o.Cluster.Destinations["b"] = new() { Address = "http://127.0.0.1:9001", Discovery = "None" };
+        });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.Equal("catalog:Destinations:a:Discovery must be None: the HttpClient handler does not discover destinations (the proxy does) (was Dns)", Assert.Single(error.Failures));
+    }
+
+    [Fact]
     public async Task ValidOptions_HostStarts()
     {
         var builder = Host.CreateApplicationBuilder();

@@ -65,6 +65,7 @@ public static class RampartAdminEndpointRouteBuilderExtensions
         });
         group.MapPost("/destinations/{cluster}/{id}/{action}", (string cluster, string id, string action) =>
         {
+            id = id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase); // a discovered destination's id (name/address), its slash escaped; routing leaves %2F as it is
             var destination = catalog.Clusters.FirstOrDefault(c => c.Id.Equals(cluster, StringComparison.OrdinalIgnoreCase))
                 ?.Destinations.FirstOrDefault(d => d.Id.Equals(id, StringComparison.OrdinalIgnoreCase));
             if (destination is null)

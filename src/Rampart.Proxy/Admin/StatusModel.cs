@@ -9,6 +9,9 @@ public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStat
     /// <summary>The proxy's server: what Rampart's own HTTP/1.1 server served, what it handed to Kestrel's; the access log's drops. Null without a proxy.</summary>
     public ServerStatus? Server { get; init; }
 
+    /// <summary>The names the proxy's destinations are discovered from, each with its last resolution (empty without discovery; null without a proxy).</summary>
+    public IReadOnlyList<DiscoveryStatus>? Discovery { get; init; }
+
     /// <summary>Takes a snapshot of every cluster and destination of the process (the proxy's and any Rampart HttpClient's).</summary>
     public static StatusDocument From(RampartProxy proxy, TimeProvider time)
     {
@@ -24,6 +27,7 @@ public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStat
         return new(time.GetUtcNow(), [.. catalog.Clusters.Select(ClusterStatus.From)], proxy is null ? null : ConfigStatus.From(proxy))
         {
             Server = proxy is null ? null : new ServerStatus(proxy.ServerCounters.Served, proxy.ServerCounters.HandedOff, proxy.AccessLog?.Dropped),
+            Discovery = proxy is null ? null : [.. proxy.Discovery.Names.OrderBy(n => n.Key.Host, StringComparer.Ordinal).Select(n => DiscoveryStatus.From(n.Key, n.Value))],
         };
     }
 }
@@ -33,6 +37,31 @@ public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStat
 /// lines the access log dropped (null while it is off).
 /// </summary>
 public sealed record ServerStatus(long FastServerRequests, long HandedOffConnections, long? AccessLogDropped);
+
+/// <summary>
+/// A discovered name (<c>Dns</c>: its A and AAAA records; <c>DnsSrv</c>: its SRV records' targets): the endpoints it
+/// resolved to last, when, for how long; when its resolution fails, why and since when (the last endpoints stay).
+/// </summary>
+public sealed record DiscoveryStatus(
+    string Name,
+    string Mode,
+    IReadOnlyList<string> Endpoints,
+    DateTimeOffset? ResolvedAt,
+    double TimeToLiveSeconds,
+    DateTimeOffset NextResolutionAt,
+    string? Error,
+    DateTimeOffset? FailingSince)
+{
+    internal static DiscoveryStatus From(Discovery.DiscoveredName name, Discovery.NameState state) => new(
+        name.Host,
+        name.Mode.ToString(),
+        [.. state.Endpoints.Select(e => e.Port == 0 ? e.Address.ToString() : e.ToString())],
+        state.ResolvedAt,
+        state.TimeToLive.TotalSeconds,
+        state.NextAt,
+        state.Error,
+        state.FailingSince);
+}
 
 /// <summary>The running configuration: when it was applied, and how the latest reload ended.</summary>
 public sealed record ConfigStatus(DateTimeOffset LoadedAt, bool Reloadable, ReloadStatus? LastReload)

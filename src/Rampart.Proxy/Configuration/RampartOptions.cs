@@ -51,6 +51,9 @@ public sealed class RampartOptions : FreezableOptions
     /// <summary>Which headers carry it: <c>XForwarded</c> (default), <c>Forwarded</c> (RFC 7239) or <c>Both</c>.</summary>
     public ForwardedHeadersFormat ForwardedHeadersFormat { get; set => field = Settable(value); }
 
+    /// <summary>How destinations with <c>Discovery</c> are resolved: DNS servers, refresh interval, query timeout.</summary>
+    public Discovery.DnsOptions Dns { get; set => field = Settable(value); } = new();
+
     /// <summary>What a client's request may be: body and header sizes, timeouts, data rate.</summary>
     public LimitsOptions Limits { get; set => field = Settable(value); } = new();
 

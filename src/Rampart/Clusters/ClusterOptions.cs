@@ -73,6 +73,15 @@ public sealed class ClusterOptions : FreezableOptions
     /// </summary>
     public global::Rampart.Tls.DestinationTlsOptions Tls { get; set => field = Settable(value); } = new();
 
+    /// <summary>
+    /// How the proxy finds the addresses behind its destinations' host names (a destination's own <c>Discovery</c> wins):
+    /// <c>None</c> (default: the address is one destination), <c>Dns</c> (each address the name resolves to is a
+    /// destination of its own, id <c>name/address</c>, on the address's port) or <c>DnsSrv</c> (the host is an SRV name;
+    /// each target address and port is a destination, id <c>name/address:port</c>). Re-resolved as <c>Rampart:Dns</c> says.
+    /// A destination whose address is an IP address stays as it is. The proxy's setting: the HttpClient handler refuses it.
+    /// </summary>
+    public string Discovery { get; set => field = Settable(value); } = "None";
+
     /// <summary>Whether <see cref="Forwarder"/> names Rampart's own HTTP/1.1 path.</summary>
     internal bool UsesFastForwarder => Forwarder.Equals("Fast", StringComparison.OrdinalIgnoreCase);
 
@@ -87,10 +96,13 @@ public sealed class ClusterOptions : FreezableOptions
     {
         var errors = new OptionsErrors(prefix);
         errors.Check(Destinations.Count > 0, nameof(Destinations), "must have at least one destination", Destinations.Count);
+        errors.Check(DiscoveryModes.IsName(Discovery), nameof(Discovery), DiscoveryModes.Rule, Discovery);
         foreach (var (id, destination) in Destinations)
         {
             var ok = Uri.TryCreate(destination.Address, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
             errors.Check(ok, $"{nameof(Destinations)}:{id}:{nameof(DestinationOptions.Address)}", "must be an absolute http:// or https:// URL", destination.Address);
+            errors.Check(destination.Discovery.Length == 0 || DiscoveryModes.IsName(destination.Discovery), $"{nameof(Destinations)}:{id}:{nameof(DestinationOptions.Discovery)}", DiscoveryModes.Rule, destination.Discovery);
+            ValidateDiscovery(errors, id, destination);
         }
 
         errors.Check(LoadBalancingPolicies.TryCreate(LoadBalancing, out _), nameof(LoadBalancing), "must be one of " + string.Join(", ", LoadBalancingPolicies.Names), LoadBalancing);
@@ -124,6 +136,20 @@ public sealed class ClusterOptions : FreezableOptions
         return errors.Errors;
     }
 
+    // What a discovered destination's address must be: SRV gives the port; a certificate is checked against a name, never a discovered address.
+    private void ValidateDiscovery(OptionsErrors errors, string id, DestinationOptions destination)
+    {
+        var mode = DiscoveryModes.Discovered(this, destination, out var uri);
+        if (mode == DiscoveryMode.None)
+        {
+            return;
+        }
+
+        var key = $"{nameof(Destinations)}:{id}:{nameof(DestinationOptions.Address)}";
+        errors.Check(mode != DiscoveryMode.DnsSrv || uri!.IsDefaultPort, key, "must not name a port with Discovery DnsSrv: the SRV records give it", destination.Address);
+        errors.Check(uri!.Scheme == Uri.UriSchemeHttp || Tls.ServerName.Length > 0, key, "is https:// with Discovery: Tls:ServerName must name the host its certificates are for", destination.Address);
+    }
+
     // The files must exist and load now, each problem with its key.
     private void ValidateTls(OptionsErrors errors)
     {
@@ -154,6 +180,12 @@ public sealed class DestinationOptions : FreezableOptions
 {
     /// <summary>The destination's base address, such as <c>http://127.0.0.1:9001</c>. Required; absolute http or https.</summary>
     public string Address { get; set => field = Settable(value); } = "";
+
+    /// <summary>
+    /// How the addresses behind <see cref="Address"/>'s host are found: <c>None</c>, <c>Dns</c> or <c>DnsSrv</c> (see
+    /// <see cref="ClusterOptions.Discovery"/>); the cluster's when empty (default).
+    /// </summary>
+    public string Discovery { get; set => field = Settable(value); } = "";
 }
 
 /// <summary>Failover: when a failed attempt is tried again on another destination.</summary>

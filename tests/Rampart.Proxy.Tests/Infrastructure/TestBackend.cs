@@ -50,11 +50,15 @@ public sealed class TestBackend : IAsyncDisposable, IProgressSource
     private TaskCompletionSource _requestStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _abortSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private TestBackend(string name, HttpProtocols protocols)
+    private TestBackend(string name, HttpProtocols protocols, IPAddress? host = null)
     {
         Name = name;
         Protocols = protocols;
+        Host = host ?? IPAddress.Loopback;
     }
+
+    /// <summary>The loopback address it listens on: 127.0.0.1 unless another was asked (DNS discovery tests give each backend its own).</summary>
+    public IPAddress Host { get; }
 
     /// <summary>What the backend speaks: HTTP/1.1 by default; <see cref="HttpProtocols.Http2"/> alone is HTTP/2 with prior knowledge (h2c).</summary>
     public HttpProtocols Protocols { get; }
@@ -72,7 +76,7 @@ public sealed class TestBackend : IAsyncDisposable, IProgressSource
 
     public int Port { get; private set; }
 
-    public Uri Address => new($"http://127.0.0.1:{Port}");
+    public Uri Address => new($"http://{Host}:{Port}");
 
     private volatile BackendMode _mode;
 
@@ -102,6 +106,14 @@ public sealed class TestBackend : IAsyncDisposable, IProgressSource
     {
         var backend = new TestBackend(name, protocols) { Mode = mode };
         await backend.StartAsync(0);
+        return backend;
+    }
+
+    /// <summary>Starts a backend on <paramref name="host"/> (an address of 127.0.0.0/8) and <paramref name="port"/> (0: any free one).</summary>
+    public static async Task<TestBackend> StartAsync(string name, IPAddress host, int port)
+    {
+        var backend = new TestBackend(name, HttpProtocols.Http1, host);
+        await backend.StartAsync(port);
         return backend;
     }
 
@@ -136,7 +148,7 @@ public sealed class TestBackend : IAsyncDisposable, IProgressSource
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, listen => listen.Protocols = Protocols));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(Host, port, listen => listen.Protocols = Protocols));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.Zero);
         var app = builder.Build();
         app.UseWebSockets();
