@@ -134,6 +134,27 @@ public sealed class DnsDiscoveryTests : IAsyncLifetime
         Assert.Equal(["b3"], load.ServedBy.Keys);
     }
 
+    [Fact]
+    public async Task ARemovedAddress_FinishesTheRequestsItHas()
+    {
+        var (b2, b3) = (await BackendAsync(2), await BackendAsync(3));
+        _dns.SetAddresses("api.test", ttl: 1, b2.Host);
+        await using var f = await ProxyAsync("http://api.test:" + b2.Port, ("AttemptTimeout", "00:00:05")); // the slow answer (1.5 s) and a cold first request fit
+        using var resolutions = new Resolutions(f.Proxy.Discovery);
+        b2.Mode = BackendMode.Slow; // answers after 1.5 s
+        b2.ExpectRequest();
+        var inFlight = f.Client.GetAsync("/");
+        await b2.RequestStarted.WaitAsync(Wait.Generous); // the request, not a probe
+
+        _dns.SetAddresses("api.test", ttl: 1, b3.Host); // b2 leaves while its request runs
+        await Wait.UntilAsync(() => Ids(f).SequenceEqual(["api/127.0.0.3"]), "b2 replaced by b3", [resolutions]);
+        Assert.False(inFlight.IsCompleted);
+
+        using var response = await inFlight;
+        Assert.Equal("200 ok from b2", $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("ok from b3", await f.Client.GetStringAsync("/"));
+    }
+
     private static List<string> Ids(ProxyFixture f) => [.. f.Cluster.Destinations.Select(d => d.Id).Order(StringComparer.Ordinal)];
 
     private static DiscoveryStatus Name(ProxyFixture f) => Assert.Single(StatusDocument.From(f.Proxy, TimeProvider.System).Discovery!);
