@@ -126,6 +126,9 @@ public sealed partial class RampartProxy : IDisposable
         }
     }
 
+    /// <summary>This replica in its fleet (<c>Rampart:Fleet</c>), once it started; null without a fleet.</summary>
+    internal Fleet.FleetMember? Fleet { get; set; }
+
     /// <summary>The proxy's DNS discovery: the names its destinations are discovered from, and their last resolutions.</summary>
     internal Discovery.DnsDiscovery Discovery { get; }
 

@@ -66,6 +66,18 @@ public static class RampartServiceCollectionExtensions
 
         services.AddHealthChecks().AddCheck<Rampart.Proxy.Admin.RampartHealthCheck>("rampart");
         services.AddHostedService(sp => new Rampart.Proxy.Discovery.DiscoveryService(sp.GetRequiredService<RampartProxy>())); // first resolutions before probing and serving
+        if (configuration[$"{RampartOptions.SectionName}:Fleet:Redis"] is { Length: > 0 })
+        {
+            // The fleet (read at start; validation checked it): after the proxy is built, before probing starts.
+            services.AddHostedService(sp => new Rampart.Proxy.Fleet.FleetMember(
+                sp.GetRequiredService<RampartProxy>(),
+                sp.GetRequiredService<RampartOptions>().Fleet,
+                sp.GetRequiredService<ActiveHealthProber>(),
+                sp.GetRequiredService<ClusterDiagnostics>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>(),
+                sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        }
         services.AddHostedService(sp =>
         {
             sp.GetRequiredService<RampartProxy>(); // build the clusters (and track their destinations) before probing starts

@@ -6,8 +6,18 @@ namespace Rampart.Proxy.Admin;
 /// <summary>Rampart's own health: ready when its configuration is loaded and at least one cluster has an available destination.</summary>
 internal sealed class RampartHealthCheck(RampartProxy proxy) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Check(proxy.Clusters)); // the proxy's own: its readiness
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var result = Check(proxy.Clusters); // the proxy's own: its readiness
+        if (proxy.Fleet is { } fleet)
+        {
+            // A degraded fleet is detail, not ill health: the replica serves on its own decisions.
+            var data = new Dictionary<string, object>(result.Data) { ["fleet"] = fleet.Connected ? $"connected ({fleet.View.Live.Count} live replicas)" : $"degraded since {fleet.DegradedSince:O}: Redis unreachable, this replica decides alone" };
+            result = new HealthCheckResult(result.Status, result.Description, result.Exception, data);
+        }
+
+        return Task.FromResult(result);
+    }
 
     /// <summary>Healthy when some cluster of <paramref name="clusters"/> has an available destination; each cluster's count in the data.</summary>
     public static HealthCheckResult Check(IEnumerable<ClusterState> clusters)

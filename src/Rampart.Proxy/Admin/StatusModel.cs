@@ -12,6 +12,9 @@ public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStat
     /// <summary>The names the proxy's destinations are discovered from, each with its last resolution (empty without discovery; null without a proxy).</summary>
     public IReadOnlyList<DiscoveryStatus>? Discovery { get; init; }
 
+    /// <summary>This replica's fleet (<c>Rampart:Fleet</c>): its state, the live replicas, what the others hold out. Null without a fleet.</summary>
+    public FleetStatus? Fleet { get; init; }
+
     /// <summary>Takes a snapshot of every cluster and destination of the process (the proxy's and any Rampart HttpClient's).</summary>
     public static StatusDocument From(RampartProxy proxy, TimeProvider time)
     {
@@ -27,6 +30,7 @@ public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStat
         return new(time.GetUtcNow(), [.. catalog.Clusters.Select(ClusterStatus.From)], proxy is null ? null : ConfigStatus.From(proxy))
         {
             Server = proxy is null ? null : new ServerStatus(proxy.ServerCounters.Served, proxy.ServerCounters.HandedOff, proxy.AccessLog?.Dropped),
+            Fleet = proxy?.Fleet is { } fleet ? FleetStatus.From(fleet) : null,
             Discovery = proxy is null ? null : [.. proxy.Discovery.Names.OrderBy(n => n.Key.Host, StringComparer.Ordinal).Select(n => DiscoveryStatus.From(n.Key, n.Value))],
         };
     }
@@ -62,6 +66,40 @@ public sealed record DiscoveryStatus(
         state.Error,
         state.FailingSince);
 }
+
+/// <summary>
+/// This replica in its fleet: <c>connected</c> (sharing verdicts through Redis) or <c>degraded</c> (Redis unreachable since
+/// <see cref="DegradedSince"/>: this replica decides alone), the live replicas, the quorum now, and every destination
+/// another live replica holds out, with who and why.
+/// </summary>
+public sealed record FleetStatus(
+    string Name,
+    string Replica,
+    string State,
+    DateTimeOffset? DegradedSince,
+    IReadOnlyList<string> Replicas,
+    int Quorum,
+    IReadOnlyList<FleetHeldOutStatus> HeldOut,
+    long MessagesSent,
+    long MessagesReceived)
+{
+    internal static FleetStatus From(Fleet.FleetMember fleet) => new(
+        fleet.Name,
+        fleet.View.Self,
+        fleet.Connected ? "connected" : "degraded",
+        fleet.DegradedSince,
+        [.. fleet.View.Live.Order(StringComparer.Ordinal)],
+        fleet.Quorum,
+        [.. fleet.View.HeldOut().Select(k => new FleetHeldOutStatus(k.Cluster, k.Destination, [.. fleet.View.HeldOutBy(k).Select(b => new FleetVerdictStatus(b.Replica, b.Reason))]))],
+        fleet.MessagesSent,
+        fleet.MessagesReceived);
+}
+
+/// <summary>A destination other live replicas hold out.</summary>
+public sealed record FleetHeldOutStatus(string Cluster, string Destination, IReadOnlyList<FleetVerdictStatus> By);
+
+/// <summary>One replica's verdict: it holds the destination out, and why.</summary>
+public sealed record FleetVerdictStatus(string Replica, string Reason);
 
 /// <summary>The running configuration: when it was applied, and how the latest reload ended.</summary>
 public sealed record ConfigStatus(DateTimeOffset LoadedAt, bool Reloadable, ReloadStatus? LastReload)
@@ -127,8 +165,14 @@ public sealed record DestinationStatus(
                 probe is { } p ? new ProbeStatus(p.Result.Passed, p.Result.Detail, p.Result.Duration.TotalMilliseconds, p.At) : null),
             new PassiveStatus(d.PassiveHealth.ToString(), d.Ejections, d.EjectedUntil, d.RefusedEjections),
             new CircuitStatus(state.ToString(), d.Breaker.Generation, d.Breaker.GetRetryAfter()?.TotalSeconds),
-            [.. d.GetTransitions().Select(t => new TransitionStatus(t.At, t.Signal.ToString(), t.From.ToString(), t.To.ToString(), t.Reason, t.Generation))]);
+            [.. d.GetTransitions().Select(t => new TransitionStatus(t.At, t.Signal.ToString(), t.From.ToString(), t.To.ToString(), t.Reason, t.Generation))])
+        {
+            Fleet = d.FleetState.ToString(),
+        };
     }
+
+    /// <summary>What the fleet says about it here: <c>Trusted</c> (always, without a fleet), <c>Suspect</c>, <c>Confirmed</c> or <c>Excluded</c>.</summary>
+    public string Fleet { get; init; } = "Trusted";
 }
 
 /// <summary>Active health detail.</summary>

@@ -114,6 +114,7 @@ public static class RampartConfiguration
 
         errors.AddRange(options.Limits.Validate($"{root}:Limits"));
         errors.AddRange(options.Dns.Validate($"{root}:Dns"));
+        errors.AddRange(options.Fleet.Validate($"{root}:Fleet"));
         if (options.Routes.Count == 0)
         {
             errors.Add($"{root}:Routes must have at least one route");

@@ -54,6 +54,9 @@ public sealed class RampartOptions : FreezableOptions
     /// <summary>How destinations with <c>Discovery</c> are resolved: DNS servers, refresh interval, query timeout.</summary>
     public Discovery.DnsOptions Dns { get; set => field = Settable(value); } = new();
 
+    /// <summary>Replicas that share health through Redis (off unless <c>Fleet:Redis</c> is set); read at start.</summary>
+    public Fleet.FleetOptions Fleet { get; set => field = Settable(value); } = new();
+
     /// <summary>What a client's request may be: body and header sizes, timeouts, data rate.</summary>
     public LimitsOptions Limits { get; set => field = Settable(value); } = new();
 

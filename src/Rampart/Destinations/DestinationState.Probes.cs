@@ -63,7 +63,7 @@ public sealed partial class DestinationState
     /// <returns><see langword="false"/> when the result was ignored because the destination changed since the probe started.</returns>
     public bool ReportProbe(long generation, ProbeResult result)
     {
-        DestinationTransition? transition = null, unejected = null;
+        DestinationTransition? transition = null, unejected = null, verified = null;
         string? endBreak = null;
         lock (_lock)
         {
@@ -78,6 +78,7 @@ public sealed partial class DestinationState
                 transition = Record_NeedsLock(SignalState.Of(from), SignalState.Of(to), reason);
             }
 
+            verified = VerifyByProbe_NeedsLock(result);
             _passesSinceFailure = result.Passed ? Math.Min(_passesSinceFailure + 1, 1_000_000) : 0;
             var recovering = _passive.State == PassiveHealthState.Ejected || Breaker.StoredState == CircuitState.Open;
             if (recovering && ProbesConfirmRecovery_NeedsLock())
@@ -97,6 +98,7 @@ public sealed partial class DestinationState
         }
 
         Publish(transition);
+        Publish(verified);
         Publish(unejected);
         if (endBreak is not null)
         {
@@ -123,5 +125,5 @@ public sealed partial class DestinationState
 
     // Out, or on the way in or out: worth probing at the shorter interval.
     private bool Recovering_NeedsLock() =>
-        _active.IsUnhealthyOrChanging || _passive.State == PassiveHealthState.Ejected || Breaker.StoredState is CircuitState.Open or CircuitState.HalfOpen;
+        _active.IsUnhealthyOrChanging || Fleet_NeedsLock() != FleetState.Trusted || _passive.State == PassiveHealthState.Ejected || Breaker.StoredState is CircuitState.Open or CircuitState.HalfOpen;
 }

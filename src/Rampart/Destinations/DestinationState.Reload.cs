@@ -26,6 +26,7 @@ public sealed partial class DestinationState
                 }
 
                 _admin = previous._admin;
+                (_verdict, _quorum) = (previous._verdict, previous._quorum);
                 _journal.CopyFrom(previous._journal);
 
                 Volatile.Write(ref _requests, previous.Requests);

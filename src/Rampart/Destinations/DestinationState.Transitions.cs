@@ -74,6 +74,11 @@ public sealed partial class DestinationState
             exclusions |= Draining;
         }
 
+        if (Fleet_NeedsLock() != FleetState.Trusted)
+        {
+            exclusions |= FleetOut;
+        }
+
         return exclusions;
     }
 

@@ -28,6 +28,7 @@ public sealed partial class DestinationState
     private const int Ejected = 2;
     private const int AwaitingFirstProbe = 4;
     private const int Draining = 8;
+    private const int FleetOut = 16;
 
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
@@ -216,7 +217,7 @@ public sealed partial class DestinationState
             after = ejection > after ? ejection : after;
         }
 
-        if ((exclusions & (ActiveUnhealthy | AwaitingFirstProbe)) != 0)
+        if ((exclusions & (ActiveUnhealthy | AwaitingFirstProbe | FleetOut)) != 0)
         {
             var probe = _health.Active.IntervalFor(unhealthyOrChanging: true) * _health.Active.HealthyThreshold;
             after = probe > after ? probe : after;

@@ -14,4 +14,7 @@ public enum HealthSignal
 
     /// <summary>An operator's action, such as draining.</summary>
     Admin = 3,
+
+    /// <summary>What the fleet of replicas says (<see cref="Destinations.FleetState"/>).</summary>
+    Fleet = 4,
 }

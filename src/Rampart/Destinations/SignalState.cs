@@ -39,6 +39,12 @@ public readonly struct SignalState : IEquatable<SignalState>
     /// <summary>An operator's state.</summary>
     public static SignalState Of(AdminState state) => new(HealthSignal.Admin, (int)state);
 
+    /// <summary>A fleet state.</summary>
+    public static SignalState Of(FleetState state) => new(HealthSignal.Fleet, (int)state);
+
+    /// <summary>Whether this is <paramref name="state"/>.</summary>
+    public bool Is(FleetState state) => Equals(Of(state));
+
     /// <summary>Whether this is <paramref name="state"/>.</summary>
     public bool Is(ActiveHealthState state) => Equals(Of(state));
 
@@ -72,6 +78,7 @@ public readonly struct SignalState : IEquatable<SignalState>
         HealthSignal.Active => ((ActiveHealthState)_value).ToString(),
         HealthSignal.Passive => ((PassiveHealthState)_value).ToString(),
         HealthSignal.Circuit => ((CircuitState)_value).ToString(),
+        HealthSignal.Fleet => ((FleetState)_value).ToString(),
         _ => ((AdminState)_value).ToString(),
     };
 }

@@ -43,6 +43,9 @@ public sealed class ClusterDiagnostics
         }
     }
 
+    /// <summary>Raised after every transition of every watched destination, after it was logged (the fleet shares them). A handler must be quick and must not throw.</summary>
+    public event Action<DestinationState, DestinationTransition>? Transitioned;
+
     /// <summary>Logs and counts every transition of <paramref name="destination"/> from now on.</summary>
     public void Watch(DestinationState destination)
     {
@@ -56,6 +59,7 @@ public sealed class ClusterDiagnostics
         {
             DestinationLog.Transition(_logger, destination, t);
             _metrics?.RecordTransition(destination, t);
+            Transitioned?.Invoke(destination, t);
         };
     }
 

@@ -46,6 +46,7 @@ public sealed class RampartMetrics
         meter.CreateObservableGauge("rampart.destination.available", () => Each(clusters(), d => d.IsAvailable ? 1 : 0), "{destination}", "1 when the destination may take requests, else 0.");
         meter.CreateObservableGauge("rampart.circuit.state", () => Each(clusters(), d => (int)d.Breaker.State), "{state}", "0 Closed, 1 Open, 2 HalfOpen, 3 Isolated.");
         meter.CreateObservableGauge("rampart.health.active.state", () => Each(clusters(), d => (int)d.ActiveHealth), "{state}", "0 Unknown, 1 Healthy, 2 Unhealthy.");
+        meter.CreateObservableGauge("rampart.destination.fleet.state", () => Each(clusters(), d => (int)d.FleetState), "{state}", "What the fleet says here: 0 Trusted, 1 Suspect, 2 Confirmed, 3 Excluded.");
         meter.CreateObservableUpDownCounter("rampart.destination.in_flight", () => Each(clusters(), d => d.InFlight), "{request}", "Requests in flight to the destination.");
     }
 

@@ -108,6 +108,23 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
         }
     }
 
+    /// <summary>Probes <paramref name="destination"/> now instead of at its next turn (another replica holds it out: verify); nothing when it is not probed.</summary>
+    /// <returns>Whether a probe loop was woken (one already probing finishes its probe).</returns>
+    public bool ProbeNow(DestinationState destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ProbeLoop? loop;
+        lock (_lock)
+        {
+            if (!_loops.TryGetValue(destination, out loop))
+            {
+                return false;
+            }
+        }
+
+        return loop.Wake();
+    }
+
     /// <summary>Stops probing <paramref name="destination"/>; a probe in flight is cancelled and its result dropped.</summary>
     /// <returns>A task that completes when the destination's probe loop has ended.</returns>
     public Task UntrackAsync(DestinationState destination)
@@ -226,7 +243,7 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
                     interval = options.UnhealthyInterval;
                 }
 
-                await Task.Delay(Jittered(interval, options.Jitter), _time, token).ConfigureAwait(false);
+                await loop.NapAsync(Jittered(interval, options.Jitter), _time, token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -252,10 +269,60 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
 
     private sealed class ProbeLoop(DestinationState destination, CancellationTokenSource cancel)
     {
+        private readonly Lock _lock = new();
+        private CancellationTokenSource? _nap; // guarded by _lock
+        private bool _woken; // guarded by _lock: a wake between two naps is not lost
+
         public DestinationState Destination { get; } = destination;
 
         public CancellationTokenSource Cancel { get; } = cancel;
 
         public Task Task { get; set; } = Task.CompletedTask;
+
+        /// <summary>Waits <paramref name="interval"/>, or less when <see cref="Wake"/> is called.</summary>
+        public async Task NapAsync(TimeSpan interval, TimeProvider time, CancellationToken stopping)
+        {
+            var nap = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            lock (_lock)
+            {
+                if (_woken)
+                {
+                    _woken = false;
+                    nap.Dispose();
+                    return;
+                }
+
+                _nap = nap;
+            }
+
+            try
+            {
+                await Task.Delay(interval, time, nap.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                // woken: probe now
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    _nap = null;
+                    _woken = false;
+                }
+
+                nap.Dispose();
+            }
+        }
+
+        public bool Wake()
+        {
+            lock (_lock)
+            {
+                _woken = true;
+                _nap?.Cancel();
+                return true;
+            }
+        }
     }
 }

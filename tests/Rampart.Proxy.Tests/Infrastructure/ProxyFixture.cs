@@ -20,6 +20,9 @@ public sealed class ProxyFixture : IAsyncDisposable
 
     public RampartProxy Proxy { get; private set; } = null!;
 
+    /// <summary>The proxy's log lines, when the test gave a capture.</summary>
+    public LogCapture? Logs { get; private set; }
+
     public IServiceProvider Services => _server!.Services;
 
     public ClusterState Cluster => Proxy.Clusters[0];
@@ -35,7 +38,7 @@ public sealed class ProxyFixture : IAsyncDisposable
             started.Add(await TestBackend.StartAsync($"b{i}", protocols: protocols));
         }
 
-        var fixture = new ProxyFixture(started);
+        var fixture = new ProxyFixture(started) { Logs = logs };
         await fixture.StartProxyAsync(settings, logs);
         return fixture;
     }

@@ -189,6 +189,9 @@ public sealed class TestBackend : IAsyncDisposable, IProgressSource
         }
     }
 
+    /// <summary>A health path answered 503 whatever the mode (the probes of one replica that cannot reach it); null for none.</summary>
+    public string? RefuseProbesAt { get; set; }
+
     /// <summary>Request bodies received, in order (POSTs only).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> Bodies { get; } = new();
 
@@ -222,6 +225,11 @@ public sealed class TestBackend : IAsyncDisposable, IProgressSource
         if (context.Request.Path.StartsWithSegments("/health"))
         {
             ProbeProtocols.AddOrUpdate(context.Request.Protocol, 1, (_, n) => n + 1);
+            if (RefuseProbesAt is { } refused && context.Request.Path == refused)
+            {
+                context.Response.StatusCode = 503; // only this prober's path: one replica's broken view of a healthy backend
+                return;
+            }
         }
         else
         {

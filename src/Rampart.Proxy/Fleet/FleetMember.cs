@@ -1,0 +1,399 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Rampart.Clusters;
+using Rampart.Destinations;
+using Rampart.Diagnostics;
+using Rampart.Health;
+using Rampart.Proxy.Diagnostics;
+using StackExchange.Redis;
+
+namespace Rampart.Proxy.Fleet;
+
+/// <summary>
+/// This replica in its fleet: it says it is alive, learns the live set, publishes what its own signals hold out, and
+/// turns what the others hold out into suspicion (verified here by a probe at once) or, with a quorum, exclusion.
+/// Redis is never awaited on the request path (publishing is fire-and-forget from transitions), and never a single
+/// point of failure: unreachable, the replica falls back to its own decisions at once, and resyncs when it returns.
+/// </summary>
+internal sealed class FleetMember : IHostedService, IDisposable
+{
+    private readonly RampartProxy _proxy;
+    private readonly FleetOptions _options;
+    private readonly ActiveHealthProber _prober;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly FleetKeys _keys;
+    private readonly ConcurrentDictionary<DestinationKey, bool> _published = new(); // what this replica last said it holds out
+    private readonly ConcurrentDictionary<DestinationKey, HashSet<string>> _verified = new(); // the holders each destination was suspected (and so verified) for
+    private readonly CancellationTokenSource _stopping = new();
+    private ConnectionMultiplexer? _redis;
+    private Task _heartbeats = Task.CompletedTask;
+    private long _sent;
+    private long _received;
+    private DateTimeOffset? _degradedSince;
+    private bool _connected;
+    private Histogram<double>? _roundTrip;
+    private double _degradedBefore; // seconds of outages that ended
+
+    public FleetMember(RampartProxy proxy, FleetOptions options, ActiveHealthProber prober, ClusterDiagnostics diagnostics, TimeProvider time, ILoggerFactory loggerFactory, IMeterFactory? meters = null)
+    {
+        _proxy = proxy;
+        _options = options;
+        _prober = prober;
+        _time = time;
+        _logger = loggerFactory.CreateLogger("Rampart.Fleet");
+        View = new FleetView(options.Replica);
+        _keys = new FleetKeys(options.Name, options.Replica);
+        diagnostics.Transitioned += OnLocalTransition;
+        if (meters?.Create(RampartMetrics.MeterName) is { } meter)
+        {
+            _roundTrip = meter.CreateHistogram<double>("rampart.fleet.redis.duration", "s", "Round trip of each heartbeat's Redis exchange.");
+            meter.CreateObservableCounter("rampart.fleet.messages", () => new[]
+            {
+                new Measurement<long>(MessagesSent, new KeyValuePair<string, object?>("direction", "sent")),
+                new Measurement<long>(MessagesReceived, new KeyValuePair<string, object?>("direction", "received")),
+            }, "{message}", "Verdicts published and received.");
+            meter.CreateObservableGauge("rampart.fleet.connected", () => Connected ? 1 : 0, "{state}", "1 while Redis is reachable, 0 while this replica decides alone.");
+            meter.CreateObservableGauge("rampart.fleet.live_replicas", () => View.Live.Count, "{replica}", "Replicas in the live set, this one included.");
+            meter.CreateObservableCounter("rampart.fleet.degraded.time", () => DegradedSeconds(), "s", "Time spent with Redis unreachable.");
+        }
+    }
+
+    private double DegradedSeconds() => _degradedBefore + (_degradedSince is { } since ? (_time.GetUtcNow() - since).TotalSeconds : 0);
+
+    /// <summary>Raised after every heartbeat (worked or not) and every verdict received, once acted on (for tests and the dashboard).</summary>
+    public event Action? Progressed;
+
+    /// <summary>The live set and the other replicas' verdicts, as last heard.</summary>
+    public FleetView View { get; }
+
+    public string Name => _options.Name;
+
+    /// <summary>Whether the last exchange with Redis worked (false before the first, and while degraded).</summary>
+    public bool Connected => Volatile.Read(ref _connected);
+
+    /// <summary>Since when Redis has been unreachable; null while connected (or before the first attempt).</summary>
+    public DateTimeOffset? DegradedSince => _degradedSince;
+
+    public long MessagesSent => Interlocked.Read(ref _sent);
+
+    public long MessagesReceived => Interlocked.Read(ref _received);
+
+    /// <summary>How many live replicas must hold a destination out to exclude it fleet-wide now.</summary>
+    public int Quorum => _options.Quorum > 0 ? _options.Quorum : (View.Live.Count / 2) + 1;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var configuration = ConfigurationOptions.Parse(_options.Redis);
+        configuration.AbortOnConnectFail = false; // Redis down at start: start anyway, local decisions, connect when it comes
+        configuration.BacklogPolicy = BacklogPolicy.FailFast; // while disconnected a command fails at once instead of queueing
+        configuration.ConnectTimeout = (int)Math.Max(_options.Heartbeat.TotalMilliseconds, 1000);
+        configuration.AsyncTimeout = (int)Math.Max(_options.Heartbeat.TotalMilliseconds, 1000);
+        configuration.ConnectRetry = 1;
+        configuration.ClientName = "rampart-" + _options.Replica;
+        _redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+        _proxy.Fleet = this;
+        await BeatOnceAsync().ConfigureAwait(false); // joined (or degraded) before the replica serves
+        _heartbeats = Task.Run(() => HeartbeatsAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _heartbeats.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopped
+        }
+
+        if (_redis is { IsConnected: true } redis)
+        {
+            try
+            {
+                // Leave at once rather than after three heartbeats; a destination this replica held out is not held out by a replica that left.
+                var db = redis.GetDatabase();
+                await db.KeyDeleteAsync(_keys.Heartbeat(View.Self)).ConfigureAwait(false);
+                await db.SetRemoveAsync(_keys.Replicas, View.Self).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // it expires by itself
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _redis?.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task HeartbeatsAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.Heartbeat, _time, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            await BeatOnceAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task BeatOnceAsync()
+    {
+        try
+        {
+            await BeatAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            Degrade(ex.Message);
+        }
+
+        Progressed?.Invoke();
+    }
+
+    // One heartbeat: say this replica is alive, learn who else is, resync after an outage, and act on what changed.
+    private async Task BeatAsync()
+    {
+        var db = _redis!.GetDatabase();
+        var started = _time.GetTimestamp();
+        var ttl = _options.Heartbeat * 3;
+        await db.StringSetAsync(_keys.Heartbeat(View.Self), _time.GetUtcNow().ToUnixTimeMilliseconds(), ttl).ConfigureAwait(false);
+        await db.SetAddAsync(_keys.Replicas, View.Self).ConfigureAwait(false);
+        var members = (await db.SetMembersAsync(_keys.Replicas).ConfigureAwait(false)).Select(m => m.ToString()).ToList();
+        var alive = await Task.WhenAll(members.Select(m => db.KeyExistsAsync(_keys.Heartbeat(m)))).ConfigureAwait(false);
+        var live = members.Where((_, i) => alive[i]).ToList();
+        _roundTrip?.Record(_time.GetElapsedTime(started).TotalSeconds);
+        foreach (var gone in members.Where((_, i) => !alive[i]))
+        {
+            _ = db.SetRemoveAsync(_keys.Replicas, gone, CommandFlags.FireAndForget);
+        }
+
+        var liveChanged = View.SetLive(live); // first: a resync's verdicts count only from live replicas
+        var resync = !Connected;
+        if (resync)
+        {
+            await ResyncAsync(db).ConfigureAwait(false);
+        }
+
+        if (liveChanged || resync)
+        {
+            ReevaluateAll();
+        }
+    }
+
+    // After a start or an outage: listen, read what every replica holds out now, and say what this one does.
+    private async Task ResyncAsync(IDatabase db)
+    {
+        // Subscribed anew on every resync (subscribing while Redis is away fails), with one handler; listening before
+        // reading, so that no verdict falls between the two.
+        var channel = RedisChannel.Literal(_keys.Verdicts);
+        var subscriber = _redis!.GetSubscriber();
+        await subscriber.UnsubscribeAsync(channel).ConfigureAwait(false);
+        await subscriber.SubscribeAsync(channel, (_, message) => OnMessage(message)).ConfigureAwait(false);
+        var was = _degradedSince;
+        _degradedBefore += was is { } since ? (_time.GetUtcNow() - since).TotalSeconds : 0;
+        _degradedSince = null;
+        Volatile.Write(ref _connected, true);
+
+        var entries = await db.HashGetAllAsync(_keys.HeldOut).ConfigureAwait(false);
+        var mine = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (FleetVerdict.Parse(entry.Value) is not { } verdict)
+            {
+                continue;
+            }
+
+            if (verdict.Replica == View.Self)
+            {
+                mine.Add(entry.Name!);
+            }
+            else
+            {
+                View.Hold(verdict.Replica, verdict.Key, verdict.Reason);
+            }
+        }
+
+        _published.Clear();
+        foreach (var (cluster, destination) in Destinations())
+        {
+            var key = new DestinationKey(cluster.Id, destination.Id);
+            mine.Remove(_keys.Field(key));
+            if (destination.IsHeldOutHere)
+            {
+                Say(key, held: true, "held out here");
+            }
+        }
+
+        foreach (var stale in mine)
+        {
+            _ = db.HashDeleteAsync(_keys.HeldOut, stale, CommandFlags.FireAndForget);
+        }
+
+        if (was is not null)
+        {
+            FleetLog.Reconnected(_logger, _options.Name);
+        }
+        else
+        {
+            FleetLog.Joined(_logger, _options.Name, View.Self);
+        }
+    }
+
+    // Redis is unreachable: the fleet's verdicts are dropped at once (local decisions only), one warning per outage.
+    private void Degrade(string error)
+    {
+        var wasConnected = Volatile.Read(ref _connected);
+        Volatile.Write(ref _connected, false);
+        if (_degradedSince is not null)
+        {
+            return;
+        }
+
+        _degradedSince = _time.GetUtcNow();
+        View.Clear();
+        _verified.Clear();
+        foreach (var (_, destination) in Destinations())
+        {
+            destination.TrustAgain("the fleet is unreachable: this replica's own signals decide");
+        }
+
+        FleetLog.Degraded(_logger, _options.Name, error, wasConnected);
+    }
+
+    private void OnMessage(RedisValue message)
+    {
+        if (FleetVerdict.Parse(message) is not { } verdict || verdict.Replica == View.Self || !Connected)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _received);
+        var key = verdict.Key;
+        if (verdict.Out)
+        {
+            View.Hold(verdict.Replica, key, verdict.Reason);
+        }
+        else
+        {
+            View.Release(verdict.Replica, key);
+        }
+
+        if (Find(key) is { } destination)
+        {
+            Reevaluate(key, destination);
+        }
+
+        Progressed?.Invoke();
+    }
+
+    // A local transition: tell the fleet when what this replica holds out changed, and recount the quorum.
+    private void OnLocalTransition(DestinationState destination, DestinationTransition transition)
+    {
+        if (!Connected || Find(new DestinationKey(destination.ClusterId, destination.Id)) != destination)
+        {
+            return; // degraded, or a destination a reload replaced
+        }
+
+        var key = new DestinationKey(destination.ClusterId, destination.Id);
+        var held = destination.IsHeldOutHere;
+        if (_published.GetValueOrDefault(key) != held)
+        {
+            Say(key, held, transition.Reason);
+        }
+
+        if (transition.Signal != HealthSignal.Fleet)
+        {
+            Reevaluate(key, destination);
+        }
+    }
+
+    // Publishes this replica's verdict (fire-and-forget: never awaited, whatever Redis does).
+    private void Say(DestinationKey key, bool held, string reason)
+    {
+        _published[key] = held;
+        var verdict = new FleetVerdict(View.Self, key.Cluster, key.Destination, held, reason).ToJson();
+        try
+        {
+            var db = _redis!.GetDatabase();
+            if (held)
+            {
+                db.HashSet(_keys.HeldOut, _keys.Field(key), verdict, flags: CommandFlags.FireAndForget);
+            }
+            else
+            {
+                db.HashDelete(_keys.HeldOut, _keys.Field(key), CommandFlags.FireAndForget);
+            }
+
+            _redis.GetSubscriber().Publish(RedisChannel.Literal(_keys.Verdicts), verdict, CommandFlags.FireAndForget);
+            Interlocked.Increment(ref _sent);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            Degrade(ex.Message); // the next heartbeat resyncs
+        }
+
+    }
+
+    // What the fleet's verdicts mean for one destination here: suspicion when a live replica holds it out that it was
+    // not yet verified against (a probe at once), a quorum's exclusion, or trust again when no other replica holds it out.
+    private void Reevaluate(DestinationKey key, DestinationState destination)
+    {
+        var by = View.HeldOutBy(key);
+        var heldHere = destination.IsHeldOutHere;
+        var count = by.Count + (heldHere ? 1 : 0);
+        var quorum = Quorum;
+        destination.SetQuorum(by.Count > 0 && count >= quorum
+            ? $"held out by {string.Join(", ", by.Select(b => b.Replica).Concat(heldHere ? [View.Self] : []))}: {count} of {View.Live.Count} live replicas, quorum {quorum}"
+            : null);
+
+        var verified = _verified.GetOrAdd(key, _ => new HashSet<string>(StringComparer.Ordinal));
+        (string Replica, string Reason) news = default;
+        lock (verified)
+        {
+            verified.IntersectWith(by.Select(b => b.Replica)); // a holder that let go (or left) is news again when it comes back
+            foreach (var holder in by.Where(b => verified.Add(b.Replica)))
+            {
+                news = holder;
+            }
+        }
+
+        if (news.Replica is not null && destination.Suspect($"held out by {news.Replica}: {news.Reason}"))
+        {
+            _prober.ProbeNow(destination);
+        }
+        else if (by.Count == 0 && destination.FleetState is FleetState.Suspect or FleetState.Confirmed
+            && destination.TrustAgain("no other replica holds it out any more"))
+        {
+            _prober.ProbeNow(destination);
+        }
+    }
+
+    private void ReevaluateAll()
+    {
+        foreach (var (cluster, destination) in Destinations())
+        {
+            Reevaluate(new DestinationKey(cluster.Id, destination.Id), destination);
+        }
+    }
+
+    private IEnumerable<(ClusterState Cluster, DestinationState Destination)> Destinations() =>
+        _proxy.Clusters.SelectMany(c => c.Destinations.Select(d => (c, d)));
+
+    private DestinationState? Find(DestinationKey key) =>
+        _proxy.Clusters.FirstOrDefault(c => c.Id.Equals(key.Cluster, StringComparison.OrdinalIgnoreCase))
+            ?.Destinations.FirstOrDefault(d => d.Id.Equals(key.Destination, StringComparison.OrdinalIgnoreCase));
+}

@@ -1,0 +1,218 @@
+using Microsoft.Extensions.Configuration;
+using Rampart.Destinations;
+using Rampart.Proxy.Admin;
+using Rampart.Proxy.Configuration;
+using Rampart.Proxy.Tests.Infrastructure;
+
+namespace Rampart.Proxy.Tests.Fleet;
+
+/// <summary>
+/// Three replicas (each a proxy with its own listener and state, in one test process) sharing health through a real
+/// redis-server, in front of real Kestrel backends that the tests kill, restart and make refuse one replica's probes.
+/// </summary>
+public sealed class FleetTests : IAsyncLifetime
+{
+    private readonly string _fleet = "t" + Guid.NewGuid().ToString("N")[..8];
+    private readonly List<TestBackend> _backends = [];
+    private readonly List<ProxyFixture> _replicas = [];
+    private RedisServer _redis = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            _backends.Add(await TestBackend.StartAsync("b" + i));
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var replica in _replicas)
+        {
+            await replica.DisposeAsync();
+        }
+
+        foreach (var backend in _backends)
+        {
+            await backend.DisposeAsync();
+        }
+
+        await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ABackendKilled_TheOthersSuspectItAtOnceWithoutTraffic_AQuorumExcludesIt_RecoveryReachesAll()
+    {
+        // Probes every 30 s when healthy: replicas without traffic can only learn of the death from the fleet.
+        var (r1, r2, r3) = (await ReplicaAsync("r1"), await ReplicaAsync("r2"), await ReplicaAsync("r3"));
+        await AllLiveAsync(3);
+        var load = new Load(r1.Client);
+        var done = new TaskCompletionSource();
+        var running = load.RunUntilAsync(done.Task, maxRequests: 50_000);
+
+        var suspected = new[] { r2, r3 }.Select(r => Wait.ForTransitionAsync(B1(r), t => t.Signal == HealthSignal.Fleet && t.From.Is(FleetState.Trusted))).ToList();
+        await _backends[1].StopAsync();
+        await Task.WhenAll(suspected);
+        Assert.All(new[] { r2, r3 }, r => Assert.Equal(0, B1(r).Requests)); // not one request of theirs paid for it
+
+        await Task.WhenAll(new[] { r1, r2, r3 }.Select(r => Wait.UntilAsync(() => B1(r).FleetState == FleetState.Excluded, r.Proxy.Fleet!.View.Self + " excludes b1 by quorum", [new Beats(r)])));
+        var others = new[] { new Load(r2.Client), new Load(r3.Client) };
+        await Task.WhenAll(others.Select(l => l.RunAsync(30)));
+        Assert.All(others, l => Assert.Empty(l.Errors));
+        Assert.All(new[] { r2, r3 }, r => Assert.Equal(0, B1(r).Requests));
+
+        // Back: r1's probes bring it back, the others' own probes follow (suspect destinations are probed at the short interval).
+        await _backends[1].RestartAsync();
+        await Task.WhenAll(new[] { r1, r2, r3 }.Select(r => Wait.UntilAsync(() => B1(r).IsAvailable && B1(r).FleetState == FleetState.Trusted, r.Proxy.Fleet!.View.Self + " uses b1 again", [new Beats(r)], [B1(r)])));
+        done.SetResult();
+        await running;
+        Assert.Empty(load.Errors);
+    }
+
+    [Fact]
+    public async Task OneReplicaThatCannotReachABackend_StopsUsingIt_TheOthersVerifyAndKeepIt()
+    {
+        var r1 = await ReplicaAsync("r1", ("HealthCheck:Active:Path", "/health/r1"), ("HealthCheck:Active:Interval", "00:00:00.200"));
+        var (r2, r3) = (await ReplicaAsync("r2"), await ReplicaAsync("r3"));
+        await AllLiveAsync(3);
+        var verified = new[] { r2, r3 }.Select(r => Wait.ForTransitionAsync(B1(r), t => t.Signal == HealthSignal.Fleet && t.To.Is(FleetState.Trusted))).ToList();
+
+        _backends[1].RefuseProbesAt = "/health/r1"; // only r1's view of b1 is broken
+        await Wait.ForActiveStateAsync(B1(r1), Rampart.Health.ActiveHealthState.Unhealthy);
+        var kept = await Task.WhenAll(verified);
+
+        Assert.All(kept, t => Assert.Equal("verified here: the probe passed", t.Reason));
+        Assert.All(new[] { r2, r3 }, r => Assert.True(B1(r).IsAvailable));
+        Assert.All(new[] { r2, r3 }, r => Assert.DoesNotContain(B1(r).GetTransitions(), t => t.To.Is(FleetState.Excluded)));
+        Assert.False(B1(r1).IsAvailable);
+        var load = new Load(r2.Client);
+        await load.RunAsync(30);
+        Assert.Empty(load.Errors);
+        Assert.True(load.ServedBy.GetValueOrDefault("b1") > 0);
+    }
+
+    [Fact]
+    public async Task RedisKilledMidLoad_LocalDecisionsGoOn_DegradedShown_ThenResync()
+    {
+        var (r1, r2) = (await ReplicaAsync("r1", quorum: 1), await ReplicaAsync("r2", quorum: 1));
+        await AllLiveAsync(2);
+        var load = new Load(r2.Client);
+        var done = new TaskCompletionSource();
+        var running = load.RunUntilAsync(done.Task, maxRequests: 50_000);
+
+        // With a quorum of one, r1 isolating b0 excludes it on r2 too...
+        B0(r1).Breaker.Isolate("isolated by admin");
+        await Wait.UntilAsync(() => B0(r2).FleetState == FleetState.Excluded, "r2 excludes b0 on r1's word", [new Beats(r2)]);
+
+        await _redis.KillAsync();
+        await Wait.UntilAsync(() => !r2.Proxy.Fleet!.Connected, "r2 sees Redis gone", [new Beats(r2)]);
+        var status = StatusDocument.From(r2.Proxy, TimeProvider.System).Fleet!;
+        Assert.Equal("degraded", status.State);
+        Assert.NotNull(status.DegradedSince);
+        Assert.Equal(["r2"], status.Replicas);
+        Assert.Equal(FleetState.Trusted, B0(r2).FleetState); // ...until the fleet is unreachable: then r2 decides alone
+        Assert.True(B0(r2).IsAvailable);
+        B0(r1).Breaker.Reset("reset by admin");
+
+        // Meanwhile r1 holds b1 out (an operator isolates it there): nobody hears of it until Redis is back.
+        B1(r1).Breaker.Isolate("isolated by admin");
+        await _redis.StartAgainAsync(); // empty: no persistence; the replicas republish what they hold out
+        await Wait.UntilAsync(() => r2.Proxy.Fleet!.Connected && B1(r2).FleetState != FleetState.Trusted, "r2 resynced and heard of b1", [new Beats(r2)]);
+        await Wait.UntilAsync(() => StatusDocument.From(r2.Proxy, TimeProvider.System).Fleet!.Replicas.SequenceEqual(["r1", "r2"]), "both replicas live again", [new Beats(r2)]);
+
+        done.SetResult();
+        await running;
+        Assert.Empty(load.Errors);
+        Assert.Single(r2.Logs!.Entries, e => e.EventId.Id == 8002); // one warning for the outage
+        Assert.Single(r2.Logs.Entries, e => e.EventId.Id == 8003);
+    }
+
+    [Fact]
+    public async Task RedisDownAtStart_TheReplicaStartsAndServesAlone_AndJoinsWhenRedisComes()
+    {
+        await _redis.KillAsync();
+        var r1 = await ReplicaAsync("r1");
+
+        Assert.Equal("degraded", StatusDocument.From(r1.Proxy, TimeProvider.System).Fleet!.State);
+        Assert.StartsWith("ok from b", await r1.Client.GetStringAsync("/"), StringComparison.Ordinal);
+
+        await _redis.StartAgainAsync();
+        await Wait.UntilAsync(() => r1.Proxy.Fleet!.Connected, "r1 joins once Redis is there", [new Beats(r1)]);
+        Assert.Single(r1.Logs!.Entries, e => e.EventId.Id == 8002);
+    }
+
+    [Fact]
+    public void InvalidFleetSettings_EachNamesItsKey()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Rampart:Routes:0:Id"] = "all",
+            ["Rampart:Routes:0:Cluster"] = "web",
+            ["Rampart:Clusters:web:Destinations:a:Address"] = "http://127.0.0.1:9",
+            ["Rampart:Fleet:Redis"] = "127.0.0.1:6379,connectTimeout=soon",
+            ["Rampart:Fleet:Name"] = "my fleet",
+            ["Rampart:Fleet:Heartbeat"] = "00:00:00.050",
+            ["Rampart:Fleet:Quorum"] = "-1",
+        }).Build();
+
+        RampartConfiguration.Load(configuration, out var errors);
+
+        Assert.Equal(4, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("Rampart:Fleet:Redis is not a Redis configuration string", StringComparison.Ordinal));
+        Assert.Contains("Rampart:Fleet:Name must be letters, digits, '-', '_' or '.' (was my fleet)", errors);
+        Assert.Contains("Rampart:Fleet:Heartbeat must be between 00:00:00.100 and 00:01:00 (was 00:00:00.0500000)", errors);
+        Assert.Contains("Rampart:Fleet:Quorum must be 0 (a majority of live replicas) or up to 10000 (was -1)", errors);
+    }
+
+    private static DestinationState B0(ProxyFixture replica) => replica.Cluster.Destinations.Single(d => d.Id == "b0");
+
+    private static DestinationState B1(ProxyFixture replica) => replica.Cluster.Destinations.Single(d => d.Id == "b1");
+
+    private async Task AllLiveAsync(int count)
+    {
+        foreach (var replica in _replicas)
+        {
+            await Wait.UntilAsync(() => replica.Proxy.Fleet!.View.Live.Count == count, $"{count} live replicas", [new Beats(replica)]);
+        }
+    }
+
+    private Task<ProxyFixture> ReplicaAsync(string id, params (string Key, string Value)[] cluster) => ReplicaAsync(id, quorum: 0, cluster);
+
+    private async Task<ProxyFixture> ReplicaAsync(string id, int quorum, params (string Key, string Value)[] cluster)
+    {
+        var c = "Rampart:Clusters:web:";
+        var settings = new Dictionary<string, string?>
+        {
+            ["Rampart:Fleet:Redis"] = _redis.Configuration,
+            ["Rampart:Fleet:Name"] = _fleet,
+            ["Rampart:Fleet:ReplicaId"] = id,
+            ["Rampart:Fleet:Heartbeat"] = "00:00:00.200",
+            ["Rampart:Fleet:Quorum"] = quorum.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [c + "HealthCheck:Active:Interval"] = "00:00:30",
+            [c + "HealthCheck:Active:UnhealthyInterval"] = "00:00:00.100",
+            [c + "HealthCheck:Active:Jitter"] = "0",
+        };
+        foreach (var b in _backends)
+        {
+            settings[$"{c}Destinations:{b.Name}:Address"] = b.Address.ToString();
+        }
+
+        foreach (var (key, value) in cluster)
+        {
+            settings[c + key] = value;
+        }
+
+        var replica = await ProxyFixture.StartAsync(backends: 0, settings: settings, logs: new LogCapture());
+        _replicas.Add(replica);
+        return replica;
+    }
+
+    /// <summary>Progress: each heartbeat and each verdict a replica received.</summary>
+    private sealed class Beats : IProgressSource
+    {
+        public Beats(ProxyFixture replica) => replica.Proxy.Fleet!.Progressed += () => Progressed?.Invoke();
+
+        public event Action? Progressed;
+    }
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Rampart.Proxy.Tests.Infrastructure;
+
+/// <summary>A real redis-server (Debian's) on a free loopback port, without persistence; killed and restarted by its PID.</summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private Process? _process;
+
+    private RedisServer(int port) => Port = port;
+
+    public int Port { get; }
+
+    /// <summary>The StackExchange.Redis configuration string for <c>Rampart:Fleet:Redis</c>.</summary>
+    public string Configuration => $"127.0.0.1:{Port}";
+
+    public static async Task<RedisServer> StartAsync()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var server = new RedisServer(port);
+        await server.StartAgainAsync();
+        return server;
+    }
+
+    /// <summary>Starts it (again) on its port; completes once it accepts connections.</summary>
+    public async Task StartAgainAsync()
+    {
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process
+        {
+            StartInfo = new ProcessStartInfo("redis-server", ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            },
+        };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("Ready to accept connections", StringComparison.Ordinal) == true)
+            {
+                ready.TrySetResult();
+            }
+        };
+        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"redis-server on port {Port} exited at start"));
+        process.EnableRaisingEvents = true;
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        await ready.Task.WaitAsync(Wait.Generous);
+    }
+
+    /// <summary>Kills it at once (SIGKILL: no goodbye to its clients), by its PID.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { } process)
+        {
+            _process = null;
+            process.Kill();
+            await process.WaitForExitAsync();
+            process.Dispose();
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(KillAsync());
+}
