@@ -63,29 +63,39 @@ public static class RampartAdminEndpointRouteBuilderExtensions
             var result = ReloadStatus.From(proxy.ReloadConfiguration())!;
             return Results.Json(result, statusCode: result.Outcome == nameof(RampartReloadOutcome.Rejected) ? StatusCodes.Status422UnprocessableEntity : StatusCodes.Status200OK);
         });
-        group.MapPost("/destinations/{cluster}/{id}/{action}", (string cluster, string id, string action) =>
+        group.MapPost("/destinations/{cluster}/{id}/{action}", (string cluster, string id, string action, string? scope) =>
         {
             id = id.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase); // a discovered destination's id (name/address), its slash escaped; routing leaves %2F as it is
-            var destination = catalog.Clusters.FirstOrDefault(c => c.Id.Equals(cluster, StringComparison.OrdinalIgnoreCase))
-                ?.Destinations.FirstOrDefault(d => d.Id.Equals(id, StringComparison.OrdinalIgnoreCase));
+            var owner = catalog.Clusters.FirstOrDefault(c => c.Id.Equals(cluster, StringComparison.OrdinalIgnoreCase));
+            var destination = owner?.Destinations.FirstOrDefault(d => d.Id.Equals(id, StringComparison.OrdinalIgnoreCase));
             if (destination is null)
             {
                 return Results.NotFound(new { error = $"no destination '{id}' in cluster '{cluster}'" });
             }
 
-            switch (action)
+            if (!AdminActions.IsKnown(action))
             {
-                case "isolate":
-                    destination.Breaker.Isolate("isolated by admin");
+                return Results.NotFound(new { error = $"unknown action '{action}' ({AdminActions.Names})" });
+            }
+
+            switch (scope)
+            {
+                case null or "local":
+                    AdminActions.Apply(destination, action, "admin");
                     break;
-                case "reset":
-                    destination.Reset("reset by admin");
-                    break;
-                case "drain":
-                    destination.Drain("drained by admin");
+                case "fleet" when proxy?.Fleet is not { } fleet:
+                    return Results.BadRequest(new { error = "scope=fleet needs a fleet: Rampart:Fleet:Redis is not set" });
+                case "fleet":
+                    // Every other live replica applies it on hearing it; this one at once. Nothing is applied when Redis cannot carry it.
+                    if (!proxy.Fleet.Broadcast(owner!.Id, destination.Id, action))
+                    {
+                        return Results.Json(new { error = "the fleet is unreachable (Redis): nothing was applied; retry, or leave out scope=fleet to act on this replica alone" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+                    }
+
+                    AdminActions.Apply(destination, action, "admin on " + proxy.Fleet.View.Self);
                     break;
                 default:
-                    return Results.NotFound(new { error = $"unknown action '{action}' (isolate, reset, drain)" });
+                    return Results.BadRequest(new { error = $"scope must be local (default) or fleet (was {scope})" });
             }
 
             return Results.Json(DestinationStatus.From(destination));

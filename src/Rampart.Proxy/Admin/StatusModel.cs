@@ -30,7 +30,7 @@ public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStat
         return new(time.GetUtcNow(), [.. catalog.Clusters.Select(ClusterStatus.From)], proxy is null ? null : ConfigStatus.From(proxy))
         {
             Server = proxy is null ? null : new ServerStatus(proxy.ServerCounters.Served, proxy.ServerCounters.HandedOff, proxy.AccessLog?.Dropped),
-            Fleet = proxy?.Fleet is { } fleet ? FleetStatus.From(fleet) : null,
+            Fleet = proxy?.Fleet is { } fleet ? FleetStatus.From(fleet, proxy.Clusters) : null,
             Discovery = proxy is null ? null : [.. proxy.Discovery.Names.OrderBy(n => n.Key.Host, StringComparer.Ordinal).Select(n => DiscoveryStatus.From(n.Key, n.Value))],
         };
     }
@@ -80,10 +80,11 @@ public sealed record FleetStatus(
     IReadOnlyList<string> Replicas,
     int Quorum,
     IReadOnlyList<FleetHeldOutStatus> HeldOut,
+    IReadOnlyList<FleetProbersStatus> Probers,
     long MessagesSent,
     long MessagesReceived)
 {
-    internal static FleetStatus From(Fleet.FleetMember fleet) => new(
+    internal static FleetStatus From(Fleet.FleetMember fleet, IEnumerable<ClusterState> clusters) => new(
         fleet.Name,
         fleet.View.Self,
         fleet.Connected ? "connected" : "degraded",
@@ -91,9 +92,13 @@ public sealed record FleetStatus(
         [.. fleet.View.Live.Order(StringComparer.Ordinal)],
         fleet.Quorum,
         [.. fleet.View.HeldOut().Select(k => new FleetHeldOutStatus(k.Cluster, k.Destination, [.. fleet.View.HeldOutBy(k).Select(b => new FleetVerdictStatus(b.Replica, b.Reason))]))],
+        [.. clusters.SelectMany(c => c.Destinations.Select(d => new FleetProbersStatus(c.Id, d.Id, fleet.Connected ? fleet.Probers(new(c.Id, d.Id)) : [fleet.View.Self])))],
         fleet.MessagesSent,
         fleet.MessagesReceived);
 }
+
+/// <summary>Which live replicas probe a destination for the fleet (<c>Fleet:ProbeReplicas</c> of them; this one alone while degraded).</summary>
+public sealed record FleetProbersStatus(string Cluster, string Destination, IReadOnlyList<string> Replicas);
 
 /// <summary>A destination other live replicas hold out.</summary>
 public sealed record FleetHeldOutStatus(string Cluster, string Destination, IReadOnlyList<FleetVerdictStatus> By);

@@ -26,7 +26,9 @@ internal sealed class FleetMember : IHostedService, IDisposable
     private readonly ILogger _logger;
     private readonly FleetKeys _keys;
     private readonly ConcurrentDictionary<DestinationKey, bool> _published = new(); // what this replica last said it holds out
-    private readonly ConcurrentDictionary<DestinationKey, HashSet<string>> _verified = new(); // the holders each destination was suspected (and so verified) for
+    private readonly ConcurrentDictionary<DestinationKey, HashSet<string>> _verified = new();
+    private readonly ConcurrentDictionary<DestinationKey, bool> _probing = new();
+    private readonly ConcurrentDictionary<DestinationKey, ConcurrentDictionary<string, bool>> _latestProbes = new(); // each prober's latest result, as heard // whether this replica probed each destination for the fleet at the last live set // the holders each destination was suspected (and so verified) for
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _redis;
     private Task _heartbeats = Task.CompletedTask;
@@ -47,6 +49,12 @@ internal sealed class FleetMember : IHostedService, IDisposable
         View = new FleetView(options.Replica);
         _keys = new FleetKeys(options.Name, options.Replica);
         diagnostics.Transitioned += OnLocalTransition;
+        if (options.ProbeReplicas > 0)
+        {
+            prober.LeftToOthers = LeftToOthers;
+            prober.ProbeCompleted += OnLocalProbe;
+        }
+
         if (meters?.Create(RampartMetrics.MeterName) is { } meter)
         {
             _roundTrip = meter.CreateHistogram<double>("rampart.fleet.redis.duration", "s", "Round trip of each heartbeat's Redis exchange.");
@@ -191,6 +199,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
         if (liveChanged || resync)
         {
             ReevaluateAll();
+            TakeOverProbes();
         }
     }
 
@@ -203,6 +212,12 @@ internal sealed class FleetMember : IHostedService, IDisposable
         var subscriber = _redis!.GetSubscriber();
         await subscriber.UnsubscribeAsync(channel).ConfigureAwait(false);
         await subscriber.SubscribeAsync(channel, (_, message) => OnMessage(message)).ConfigureAwait(false);
+        var admin = RedisChannel.Literal(_keys.Admin);
+        await subscriber.UnsubscribeAsync(admin).ConfigureAwait(false);
+        await subscriber.SubscribeAsync(admin, (_, message) => OnAdminMessage(message)).ConfigureAwait(false);
+        var probes = RedisChannel.Literal(_keys.Probes);
+        await subscriber.UnsubscribeAsync(probes).ConfigureAwait(false);
+        await subscriber.SubscribeAsync(probes, (_, message) => OnProbeMessage(message)).ConfigureAwait(false);
         var was = _degradedSince;
         _degradedBefore += was is { } since ? (_time.GetUtcNow() - since).TotalSeconds : 0;
         _degradedSince = null;
@@ -266,6 +281,8 @@ internal sealed class FleetMember : IHostedService, IDisposable
         _degradedSince = _time.GetUtcNow();
         View.Clear();
         _verified.Clear();
+        _probing.Clear();
+        _latestProbes.Clear();
         foreach (var (_, destination) in Destinations())
         {
             destination.TrustAgain("the fleet is unreachable: this replica's own signals decide");
@@ -387,6 +404,127 @@ internal sealed class FleetMember : IHostedService, IDisposable
         foreach (var (cluster, destination) in Destinations())
         {
             Reevaluate(new DestinationKey(cluster.Id, destination.Id), destination);
+        }
+    }
+
+    /// <summary>
+    /// Sends an operator's action to every other live replica (each journals it as "by admin on" this replica);
+    /// false when Redis cannot carry it now.
+    /// </summary>
+    public bool Broadcast(string cluster, string destination, string action)
+    {
+        if (!Connected)
+        {
+            return false;
+        }
+
+        try
+        {
+            var command = new FleetAdmin(View.Self, cluster, destination, action).ToJson();
+            _redis!.GetSubscriber().Publish(RedisChannel.Literal(_keys.Admin), command);
+            Interlocked.Increment(ref _sent);
+            return true;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            Degrade(ex.Message);
+            return false;
+        }
+    }
+
+    private void OnAdminMessage(RedisValue message)
+    {
+        if (FleetAdmin.Parse(message) is not { } command || command.Replica == View.Self || !Connected || !Admin.AdminActions.IsKnown(command.Action))
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _received);
+        if (Find(new DestinationKey(command.Cluster, command.Destination)) is { } destination)
+        {
+            Admin.AdminActions.Apply(destination, command.Action, "admin on " + command.Replica);
+        }
+
+        Progressed?.Invoke();
+    }
+
+    /// <summary>The live replicas that probe <paramref name="key"/> for the fleet: all of them when <see cref="FleetOptions.ProbeReplicas"/> is 0.</summary>
+    public IReadOnlyList<string> Probers(DestinationKey key) =>
+        _options.ProbeReplicas > 0 ? Rendezvous.Pick(View.Live, key, _options.ProbeReplicas) : [.. View.Live];
+
+    // Asked by the prober before each scheduled probe: a destination of the proxy that other live replicas probe. Degraded: every one is probed here.
+    private bool LeftToOthers(DestinationState destination)
+    {
+        var key = new DestinationKey(destination.ClusterId, destination.Id);
+        return Connected && Find(key) == destination && !Probers(key).Contains(View.Self);
+    }
+
+    // A probe this replica ran for the fleet: the others take its result (fire-and-forget).
+    private void OnLocalProbe(DestinationState destination, ProbeResult result)
+    {
+        var key = new DestinationKey(destination.ClusterId, destination.Id);
+        if (!Connected || Find(key) != destination || !Probers(key).Contains(View.Self))
+        {
+            return; // degraded, not the proxy's, or a verification probe of this replica's own
+        }
+
+        try
+        {
+            var probe = new FleetProbe(View.Self, key.Cluster, key.Destination, result.Passed, result.Detail, result.Duration.TotalMilliseconds);
+            _redis!.GetSubscriber().Publish(RedisChannel.Literal(_keys.Probes), probe.ToJson(), CommandFlags.FireAndForget);
+            Interlocked.Increment(ref _sent);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            Degrade(ex.Message);
+        }
+    }
+
+    // A probe another replica ran for the fleet: taken as this replica's own when that replica probes the destination and this one does not.
+    private void OnProbeMessage(RedisValue message)
+    {
+        if (FleetProbe.Parse(message) is not { } probe || probe.Replica == View.Self || !Connected)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _received);
+        var probers = Probers(probe.Key);
+        var latest = _latestProbes.GetOrAdd(probe.Key, _ => new ConcurrentDictionary<string, bool>(StringComparer.Ordinal));
+        latest[probe.Replica] = probe.Passed;
+        // A pass from any prober counts; a failure only when every prober's latest result failed: one prober with a
+        // broken path to the destination does not take it from the replicas that follow its results.
+        var counts = probe.Passed || probers.All(p => p == View.Self || latest.GetValueOrDefault(p, true) is false);
+        if (counts && Find(probe.Key) is { } destination && probers.Contains(probe.Replica) && !probers.Contains(View.Self))
+        {
+            destination.ReportProbe(destination.Generation, new ProbeResult(probe.Passed, $"{probe.Detail} (probed by {probe.Replica})", TimeSpan.FromMilliseconds(probe.Milliseconds)));
+        }
+
+        Progressed?.Invoke();
+    }
+
+    // The live set changed: destinations this replica probes now that it did not are probed at once (a prober left).
+    private void TakeOverProbes()
+    {
+        if (_options.ProbeReplicas == 0)
+        {
+            return;
+        }
+
+        foreach (var (cluster, destination) in Destinations())
+        {
+            var key = new DestinationKey(cluster.Id, destination.Id);
+            var mine = Probers(key).Contains(View.Self);
+            if (_probing.TryGetValue(key, out var was) && was == mine)
+            {
+                continue;
+            }
+
+            _probing[key] = mine;
+            if (mine)
+            {
+                _prober.ProbeNow(destination);
+            }
         }
     }
 

@@ -16,7 +16,45 @@ internal sealed record FleetVerdict(
     public string ToJson() => JsonSerializer.Serialize(this);
 
     /// <summary>A verdict read back; null for anything malformed (another version, a stray publisher).</summary>
-    public static FleetVerdict? Parse(string? json)
+    public static FleetVerdict? Parse(string? json) =>
+        FleetJson.Parse<FleetVerdict>(json) is { Replica.Length: > 0, Cluster.Length: > 0, Destination.Length: > 0 } verdict ? verdict with { Reason = verdict.Reason ?? "" } : null;
+}
+
+/// <summary>A probe's result, published by a replica that probes the destination for the fleet.</summary>
+internal sealed record FleetProbe(
+    [property: JsonPropertyName("r")] string Replica,
+    [property: JsonPropertyName("c")] string Cluster,
+    [property: JsonPropertyName("d")] string Destination,
+    [property: JsonPropertyName("p")] bool Passed,
+    [property: JsonPropertyName("y")] string Detail,
+    [property: JsonPropertyName("ms")] double Milliseconds)
+{
+    public DestinationKey Key => new(Cluster, Destination);
+
+    public string ToJson() => JsonSerializer.Serialize(this);
+
+    public static FleetProbe? Parse(string? json) =>
+        FleetJson.Parse<FleetProbe>(json) is { Replica.Length: > 0, Cluster.Length: > 0, Destination.Length: > 0 } probe ? probe with { Detail = probe.Detail ?? "" } : null;
+}
+
+/// <summary>An operator's action for every replica (<c>?scope=fleet</c>): <c>isolate</c>, <c>reset</c> or <c>drain</c>.</summary>
+internal sealed record FleetAdmin(
+    [property: JsonPropertyName("r")] string Replica,
+    [property: JsonPropertyName("c")] string Cluster,
+    [property: JsonPropertyName("d")] string Destination,
+    [property: JsonPropertyName("a")] string Action)
+{
+    public string ToJson() => JsonSerializer.Serialize(this);
+
+    public static FleetAdmin? Parse(string? json) =>
+        FleetJson.Parse<FleetAdmin>(json) is { Replica.Length: > 0, Cluster.Length: > 0, Destination.Length: > 0, Action.Length: > 0 } command ? command : null;
+}
+
+/// <summary>Reading a fleet message: null for anything that is not one (another version, a stray publisher).</summary>
+internal static class FleetJson
+{
+    public static T? Parse<T>(string? json)
+        where T : class
     {
         if (string.IsNullOrEmpty(json))
         {
@@ -25,7 +63,7 @@ internal sealed record FleetVerdict(
 
         try
         {
-            return JsonSerializer.Deserialize<FleetVerdict>(json) is { Replica.Length: > 0, Cluster.Length: > 0, Destination.Length: > 0 } verdict ? verdict with { Reason = verdict.Reason ?? "" } : null;
+            return JsonSerializer.Deserialize<T>(json);
         }
         catch (JsonException)
         {
@@ -41,6 +79,12 @@ internal sealed class FleetKeys(string fleet, string replica)
 
     /// <summary>The pub/sub channel of verdicts.</summary>
     public string Verdicts => _prefix + "verdicts";
+
+    /// <summary>The pub/sub channel of operators' fleet-wide actions.</summary>
+    public string Admin => _prefix + "admin";
+
+    /// <summary>The pub/sub channel of probe results, from the replicas that probe each destination.</summary>
+    public string Probes => _prefix + "probes";
 
     /// <summary>The hash of standing "out" verdicts: field <c>replica\ncluster\ndestination</c>, value the verdict.</summary>
     public string HeldOut => _prefix + "out";

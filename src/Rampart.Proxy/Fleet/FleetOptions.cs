@@ -26,6 +26,12 @@ public sealed class FleetOptions : FreezableOptions
     /// </summary>
     public int Quorum { get; set => field = Settable(value); }
 
+    /// <summary>
+    /// How many live replicas actively probe each destination (chosen by rendezvous hashing over the live set); the
+    /// others take their results from Redis. Default 2; 0 for every replica probing every destination; up to 100.
+    /// </summary>
+    public int ProbeReplicas { get; set => field = Settable(value); } = 2;
+
     /// <summary>Whether the fleet is on.</summary>
     internal bool Enabled => Redis.Length > 0;
 
@@ -62,6 +68,11 @@ public sealed class FleetOptions : FreezableOptions
         if (Heartbeat < TimeSpan.FromMilliseconds(100) || Heartbeat > TimeSpan.FromMinutes(1))
         {
             errors.Add($"{prefix}:Heartbeat must be between 00:00:00.100 and 00:01:00 (was {Heartbeat})");
+        }
+
+        if (ProbeReplicas is < 0 or > 100)
+        {
+            errors.Add($"{prefix}:ProbeReplicas must be 0 (every replica probes) or up to 100 (was {ProbeReplicas})");
         }
 
         if (Quorum is < 0 or > 10_000)

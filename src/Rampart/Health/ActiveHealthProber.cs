@@ -61,6 +61,12 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
     /// <summary>True the first time only: the prober's probes are measured by one <see cref="Diagnostics.ClusterDiagnostics"/>, never twice.</summary>
     internal bool ClaimProbeMetrics() => Interlocked.Exchange(ref _probeMetricsClaimed, 1) == 0;
 
+    /// <summary>
+    /// Whether a destination's probe is left to others this round (a fleet shares probing: another replica probes it and
+    /// this one takes its results). Asked before each scheduled probe; a probe asked for by <see cref="ProbeNow"/> always runs.
+    /// </summary>
+    internal Func<DestinationState, bool>? LeftToOthers { get; set; }
+
     /// <summary>Raised after every probe whose result was reported (for metrics).</summary>
     public event Action<DestinationState, ProbeResult>? ProbeCompleted;
 
@@ -212,38 +218,46 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
         {
             // A first probe at once, spread over a moment so that a cluster's destinations do not fire together.
             await Task.Delay(Jittered(options.UnhealthyInterval * options.Jitter, 1), _time, token).ConfigureAwait(false);
+            var woken = false;
             while (!token.IsCancellationRequested)
             {
                 TimeSpan interval;
-                try
+                if (!woken && LeftToOthers is { } leftToOthers && leftToOthers(destination))
                 {
-                    var generation = destination.Generation;
-                    var via = destination.Endpoint.Tls is { } tls ? Rampart.Tls.DestinationTls.ProbeClient(tls) : null; // the cluster's TLS settings
-                    var result = await _probe.RunAsync(destination.Address, destination.Endpoint.HttpVersion, options, expected, token, via).ConfigureAwait(false);
-                    token.ThrowIfCancellationRequested();
-                    ProbeCompleted?.Invoke(destination, result);
-                    var stale = !destination.ReportProbe(generation, result);
-                    if (stale)
-                    {
-                        Log.StaleProbeIgnored(_logger, destination.ClusterId, destination.Id, generation);
-                    }
-                    else if (!result.Passed)
-                    {
-                        Log.ProbeFailed(_logger, destination.ClusterId, destination.Id, result.Detail, result.Duration.TotalMilliseconds);
-                    }
-
-                    // The destination changed while the probe ran: the result did not count, so ask again soon. A pass on the
-                    // way back is followed at once by the next, so that recovery is not held back by the schedule.
-                    interval = !stale && destination.ProbeAgainAtOnce ? TimeSpan.Zero : options.IntervalFor(stale || destination.ProbeSoon);
+                    interval = options.IntervalFor(destination.ProbeSoon); // another replica probes it: ask again at the next turn
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
+                else
                 {
-                    // A loop that died would leave the destination's health frozen: say so, and go on probing.
-                    Log.ProbeLoopCrashed(_logger, ex, destination.ClusterId, destination.Id);
-                    interval = options.UnhealthyInterval;
+                    try
+                    {
+                        var generation = destination.Generation;
+                        var via = destination.Endpoint.Tls is { } tls ? Rampart.Tls.DestinationTls.ProbeClient(tls) : null; // the cluster's TLS settings
+                        var result = await _probe.RunAsync(destination.Address, destination.Endpoint.HttpVersion, options, expected, token, via).ConfigureAwait(false);
+                        token.ThrowIfCancellationRequested();
+                        ProbeCompleted?.Invoke(destination, result);
+                        var stale = !destination.ReportProbe(generation, result);
+                        if (stale)
+                        {
+                            Log.StaleProbeIgnored(_logger, destination.ClusterId, destination.Id, generation);
+                        }
+                        else if (!result.Passed)
+                        {
+                            Log.ProbeFailed(_logger, destination.ClusterId, destination.Id, result.Detail, result.Duration.TotalMilliseconds);
+                        }
+
+                        // The destination changed while the probe ran: the result did not count, so ask again soon. A pass on the
+                        // way back is followed at once by the next, so that recovery is not held back by the schedule.
+                        interval = !stale && destination.ProbeAgainAtOnce ? TimeSpan.Zero : options.IntervalFor(stale || destination.ProbeSoon);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
+                    {
+                        // A loop that died would leave the destination's health frozen: say so, and go on probing.
+                        Log.ProbeLoopCrashed(_logger, ex, destination.ClusterId, destination.Id);
+                        interval = options.UnhealthyInterval;
+                    }
                 }
 
-                await loop.NapAsync(Jittered(interval, options.Jitter), _time, token).ConfigureAwait(false);
+                woken = await loop.NapAsync(Jittered(interval, options.Jitter), _time, token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -279,8 +293,8 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
 
         public Task Task { get; set; } = Task.CompletedTask;
 
-        /// <summary>Waits <paramref name="interval"/>, or less when <see cref="Wake"/> is called.</summary>
-        public async Task NapAsync(TimeSpan interval, TimeProvider time, CancellationToken stopping)
+        /// <summary>Waits <paramref name="interval"/>, or less when <see cref="Wake"/> is called; returns whether it was woken.</summary>
+        public async Task<bool> NapAsync(TimeSpan interval, TimeProvider time, CancellationToken stopping)
         {
             var nap = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             lock (_lock)
@@ -289,7 +303,7 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
                 {
                     _woken = false;
                     nap.Dispose();
-                    return;
+                    return true;
                 }
 
                 _nap = nap;
@@ -298,10 +312,11 @@ public sealed partial class ActiveHealthProber : IHostedService, IDisposable
             try
             {
                 await Task.Delay(interval, time, nap.Token).ConfigureAwait(false);
+                return false;
             }
             catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
             {
-                // woken: probe now
+                return true; // woken: probe now
             }
             finally
             {

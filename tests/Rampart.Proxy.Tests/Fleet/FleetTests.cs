@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Rampart.Destinations;
 using Rampart.Proxy.Admin;
 using Rampart.Proxy.Configuration;
+using Rampart.Proxy.Fleet;
 using Rampart.Proxy.Tests.Infrastructure;
 
 namespace Rampart.Proxy.Tests.Fleet;
@@ -73,8 +75,9 @@ public sealed class FleetTests : IAsyncLifetime
     [Fact]
     public async Task OneReplicaThatCannotReachABackend_StopsUsingIt_TheOthersVerifyAndKeepIt()
     {
-        var r1 = await ReplicaAsync("r1", ("HealthCheck:Active:Path", "/health/r1"), ("HealthCheck:Active:Interval", "00:00:00.200"));
-        var (r2, r3) = (await ReplicaAsync("r2"), await ReplicaAsync("r3"));
+        // Every replica probes every destination here (ProbeReplicas 0): each one's own view is the point.
+        var r1 = await ReplicaAsync("r1", quorum: 0, probeReplicas: 0, ("HealthCheck:Active:Path", "/health/r1"), ("HealthCheck:Active:Interval", "00:00:00.200"));
+        var (r2, r3) = (await ReplicaAsync("r2", quorum: 0, probeReplicas: 0), await ReplicaAsync("r3", quorum: 0, probeReplicas: 0));
         await AllLiveAsync(3);
         var verified = new[] { r2, r3 }.Select(r => Wait.ForTransitionAsync(B1(r), t => t.Signal == HealthSignal.Fleet && t.To.Is(FleetState.Trusted))).ToList();
 
@@ -129,6 +132,86 @@ public sealed class FleetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ProbeSharding_EachDestinationProbedByExactlyTwoReplicas_AKilledProberIsReplaced_TheOthersTakeTheResults()
+    {
+        var probing = ("HealthCheck:Active:Interval", "00:00:00.200");
+        var r1 = await ReplicaAsync("r1", ("HealthCheck:Active:Path", "/health/r1"), probing);
+        var r2 = await ReplicaAsync("r2", ("HealthCheck:Active:Path", "/health/r2"), probing);
+        using var r3 = await ProcessReplicaAsync("r3", "/health/r3");
+        await AllLiveAsync(3);
+
+        await AssertProbedByAsync(key => Rendezvous.Pick(["r1", "r2", "r3"], key, 2));
+        foreach (var (replica, id) in new[] { (r1, "r1"), (r2, "r2") })
+        {
+            foreach (var destination in replica.Cluster.Destinations.Where(d => !Rendezvous.Pick(["r1", "r2", "r3"], new("web", d.Id), 2).Contains(id)))
+            {
+                Assert.Contains("(probed by r", destination.LastProbe!.Value.Result.Detail, StringComparison.Ordinal); // taken from the fleet
+            }
+        }
+
+        r3.Kill(); // SIGKILL: no goodbye; its heartbeat key expires after three heartbeats
+        await AllLiveAsync(2);
+        await AssertProbedByAsync(_ => ["r1", "r2"]);
+    }
+
+    [Fact]
+    public async Task AReplicaThatFollowsTheProbers_TakesAFailureOnlyWhenEveryProberSeesIt()
+    {
+        string[] all = ["r1", "r2", "r3"];
+        var (backend, probers) = _backends.Select(b => (b, Rendezvous.Pick(all, new DestinationKey("web", b.Name), 2))).First();
+        var (broken, follower) = (probers[0], all.Except(probers).Single());
+        var replicas = new Dictionary<string, ProxyFixture>();
+        foreach (var id in all)
+        {
+            // One failure is enough to go Unhealthy: a single failing result taken from the broken prober would show.
+            replicas[id] = await ReplicaAsync(id, ("HealthCheck:Active:Path", "/health/" + id), ("HealthCheck:Active:Interval", "00:00:00.200"), ("HealthCheck:Active:UnhealthyThreshold", "1"), ("HealthCheck:Active:Timeout", "00:00:02"));
+        }
+
+        await AllLiveAsync(3);
+        var destination = replicas[follower].Cluster.Destinations.Single(d => d.Id == backend.Name);
+        await Wait.ForActiveStateAsync(destination, Rampart.Health.ActiveHealthState.Healthy);
+        var before = destination.GetTransitions().Count;
+        backend.RefuseProbesAt = "/health/" + broken;
+        await Wait.ForActiveStateAsync(replicas[broken].Cluster.Destinations.Single(d => d.Id == backend.Name), Rampart.Health.ActiveHealthState.Unhealthy);
+        backend.ProbePaths.Clear();
+        await Wait.UntilAsync(() => backend.ProbePaths.Count(p => p == "/health/" + broken) >= 5, "the broken prober fails five more times", [backend]);
+
+        Assert.True(!destination.GetTransitions().Skip(before).Any(t => t.To.Is(Rampart.Health.ActiveHealthState.Unhealthy)), $"{follower} (probers {string.Join(",", probers)}): " + string.Join(" | ", destination.GetTransitions().Select(t => $"{t.Signal} {t.From}->{t.To}: {t.Reason}")));
+        Assert.True(destination.IsAvailable);
+
+        backend.RefuseProbesAt = null;
+        await backend.StopAsync(); // now every prober fails: the follower takes it
+        await Wait.ForActiveStateAsync(destination, Rampart.Health.ActiveHealthState.Unhealthy);
+    }
+
+    [Fact]
+    public async Task AFleetWideIsolate_ReachesEveryReplica_JournaledByWhoAndWhere()
+    {
+        var (r1, r2, r3) = (await ReplicaAsync("r1"), await ReplicaAsync("r2"), await ReplicaAsync("r3"));
+        await AllLiveAsync(3);
+        await using var admin = await RampartAdminServer.StartAsync(r1.Proxy, TimeProvider.System, "http://127.0.0.1:0");
+        using var client = new HttpClient { BaseAddress = admin.Address };
+        var isolated = new[] { r2, r3 }.Select(r => Wait.ForTransitionAsync(B0(r), t => t.To.Is(Rampart.CircuitBreaking.CircuitState.Isolated))).ToList();
+
+        using (var response = await client.PostAsync("/destinations/web/b0/isolate?scope=fleet", null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.All(await Task.WhenAll(isolated), t => Assert.Equal("isolated by admin on r1", t.Reason));
+        Assert.Contains(B0(r1).GetTransitions(), t => t.Reason == "isolated by admin on r1");
+        using (var local = await client.PostAsync("/destinations/web/b1/drain", null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, local.StatusCode); // the default stays this replica only
+        }
+
+        Assert.True(B1(r1).IsDraining);
+        using var wrong = await client.PostAsync("/destinations/web/b1/drain?scope=everywhere", null);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, wrong.StatusCode);
+        Assert.False(B1(r2).IsDraining);
+    }
+
+    [Fact]
     public async Task RedisDownAtStart_TheReplicaStartsAndServesAlone_AndJoinsWhenRedisComes()
     {
         await _redis.KillAsync();
@@ -165,6 +248,56 @@ public sealed class FleetTests : IAsyncLifetime
         Assert.Contains("Rampart:Fleet:Quorum must be 0 (a majority of live replicas) or up to 10000 (was -1)", errors);
     }
 
+    // Forgets the probes so far, waits for a few rounds of new ones, and checks who probed each backend.
+    private async Task AssertProbedByAsync(Func<DestinationKey, IReadOnlyList<string>> expected)
+    {
+        foreach (var backend in _backends)
+        {
+            backend.ProbePaths.Clear();
+        }
+
+        await Wait.UntilAsync(() => _backends.All(b => b.ProbePaths.Count >= 8), "a few rounds of probes", _backends);
+        foreach (var backend in _backends)
+        {
+            var by = backend.ProbePaths.Select(p => p["/health/".Length..]).Distinct().Order(StringComparer.Ordinal);
+            Assert.Equal(expected(new DestinationKey("web", backend.Name)).Order(StringComparer.Ordinal), by);
+        }
+    }
+
+    // A replica as its own process (the rampart executable), so that a test can kill it.
+    private async Task<Process> ProcessReplicaAsync(string id, string probePath)
+    {
+        var folder = Directory.CreateTempSubdirectory("rampart-fleet-").FullName;
+        var config = Path.Combine(folder, "rampart.json");
+        var destinations = string.Join(", ", _backends.Select(b => $$"""
+            "{{b.Name}}": { "Address": "{{b.Address}}" }
+            """));
+        await File.WriteAllTextAsync(config, $$"""
+            { "Rampart": { "Listen": [ "http://127.0.0.1:0" ], "Admin": { "Listen": "" },
+              "Fleet": { "Redis": "{{_redis.Configuration}}", "Name": "{{_fleet}}", "ReplicaId": "{{id}}", "Heartbeat": "00:00:00.200" },
+              "Routes": [ { "Id": "all", "Cluster": "web" } ],
+              "Clusters": { "web": { "Destinations": { {{destinations}} },
+                "HealthCheck": { "Active": { "Enabled": true, "Path": "{{probePath}}", "Interval": "00:00:00.200", "UnhealthyInterval": "00:00:00.100", "Jitter": 0 } } } } } }
+            """);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Rampart.Host.dll"));
+        start.ArgumentList.Add("--config");
+        start.ArgumentList.Add(config);
+        var process = Process.Start(start)!;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("Application started", StringComparison.Ordinal) == true)
+            {
+                started.TrySetResult();
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return process;
+    }
+
     private static DestinationState B0(ProxyFixture replica) => replica.Cluster.Destinations.Single(d => d.Id == "b0");
 
     private static DestinationState B1(ProxyFixture replica) => replica.Cluster.Destinations.Single(d => d.Id == "b1");
@@ -177,9 +310,11 @@ public sealed class FleetTests : IAsyncLifetime
         }
     }
 
-    private Task<ProxyFixture> ReplicaAsync(string id, params (string Key, string Value)[] cluster) => ReplicaAsync(id, quorum: 0, cluster);
+    private Task<ProxyFixture> ReplicaAsync(string id, params (string Key, string Value)[] cluster) => ReplicaAsync(id, quorum: 0, probeReplicas: 2, cluster);
 
-    private async Task<ProxyFixture> ReplicaAsync(string id, int quorum, params (string Key, string Value)[] cluster)
+    private Task<ProxyFixture> ReplicaAsync(string id, int quorum, params (string Key, string Value)[] cluster) => ReplicaAsync(id, quorum, probeReplicas: 2, cluster);
+
+    private async Task<ProxyFixture> ReplicaAsync(string id, int quorum, int probeReplicas, params (string Key, string Value)[] cluster)
     {
         var c = "Rampart:Clusters:web:";
         var settings = new Dictionary<string, string?>
@@ -189,6 +324,7 @@ public sealed class FleetTests : IAsyncLifetime
             ["Rampart:Fleet:ReplicaId"] = id,
             ["Rampart:Fleet:Heartbeat"] = "00:00:00.200",
             ["Rampart:Fleet:Quorum"] = quorum.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Rampart:Fleet:ProbeReplicas"] = probeReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [c + "HealthCheck:Active:Interval"] = "00:00:30",
             [c + "HealthCheck:Active:UnhealthyInterval"] = "00:00:00.100",
             [c + "HealthCheck:Active:Jitter"] = "0",

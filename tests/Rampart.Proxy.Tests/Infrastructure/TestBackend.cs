@@ -189,6 +189,9 @@ public sealed class TestBackend : IAsyncDisposable, IProgressSource
         }
     }
 
+    /// <summary>The path of each health probe received (replicas of a fleet probe at paths of their own in tests).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> ProbePaths { get; } = new();
+
     /// <summary>A health path answered 503 whatever the mode (the probes of one replica that cannot reach it); null for none.</summary>
     public string? RefuseProbesAt { get; set; }
 
@@ -225,6 +228,7 @@ public sealed class TestBackend : IAsyncDisposable, IProgressSource
         if (context.Request.Path.StartsWithSegments("/health"))
         {
             ProbeProtocols.AddOrUpdate(context.Request.Protocol, 1, (_, n) => n + 1);
+            ProbePaths.Enqueue(context.Request.Path.Value ?? "");
             if (RefuseProbesAt is { } refused && context.Request.Path == refused)
             {
                 context.Response.StatusCode = 503; // only this prober's path: one replica's broken view of a healthy backend
