@@ -19,11 +19,15 @@ pack() {
   dotnet pack "$root/Rampart.slnx" -c Release -o "$root/artifacts/packages" &&
   for id in Rampart Rampart.Proxy Rampart.Http Rampart.Tool; do
     ls "$root/artifacts/packages/$id.$version.nupkg" "$root/artifacts/packages/$id.$version.snupkg" || return 1
-    unzip -l "$root/artifacts/packages/$id.$version.nupkg" | grep -qE ' README.md$' || { echo "$id: no README"; return 1; }
-    unzip -p "$root/artifacts/packages/$id.$version.nupkg" "$id.nuspec" | grep -q '<license type="expression">MIT</license>' || { echo "$id: no license"; return 1; }
-  done
-  for id in Rampart Rampart.Proxy Rampart.Http; do
-    unzip -l "$root/artifacts/packages/$id.$version.nupkg" | grep -q "lib/net10.0/$id.xml" || { echo "$id: no XML docs"; return 1; }
+    # Read whole, then searched: `unzip | grep -q` fails under pipefail when grep stops reading early (SIGPIPE).
+    local files nuspec
+    files=$(unzip -l "$root/artifacts/packages/$id.$version.nupkg") || return 1
+    nuspec=$(unzip -p "$root/artifacts/packages/$id.$version.nupkg" "$id.nuspec") || return 1
+    grep -qE ' README.md$' <<<"$files" || { echo "$id: no README"; return 1; }
+    grep -q '<license type="expression">MIT</license>' <<<"$nuspec" || { echo "$id: no license"; return 1; }
+    if [ "$id" != Rampart.Tool ]; then
+      grep -q "lib/net10.0/$id.xml" <<<"$files" || { echo "$id: no XML docs"; return 1; }
+    fi
   done
   dotnet tool install Rampart.Tool --version "$version" --tool-path "$work/tools" --add-source "$root/artifacts/packages"
 }

@@ -6,7 +6,11 @@ namespace Rampart.Destinations;
 // The fleet's signal: other replicas' verdicts, verified here by probe, and a quorum's exclusion (see FleetState).
 public sealed partial class DestinationState
 {
+    private const int TrialNone = 0;
+    private const int TrialOpen = 1; // a suspect without probes may take one trial request
+    private const int TrialTaken = 2; // it is in flight
     private FleetState _verdict; // guarded by _lock: this replica's view (Trusted, Suspect or Confirmed)
+    private int _trial; // TrialNone, TrialOpen or TrialTaken
     private string? _quorum; // guarded by _lock: why a quorum holds it out; null while none does
 
     /// <summary>What the fleet says about this destination, as this replica sees it; <see cref="FleetState.Trusted"/> without a fleet.</summary>
@@ -40,15 +44,53 @@ public sealed partial class DestinationState
         }
     }
 
-    /// <summary>Another replica holds it out: no ordinary traffic until this replica's next probe says otherwise.</summary>
+    /// <summary>
+    /// Another replica holds it out: no ordinary traffic until this replica's next probe says otherwise, or, without
+    /// active health checks, a single trial request (which fails over to another destination when it fails).
+    /// </summary>
     /// <returns>Whether it became suspect here (the caller probes it at once).</returns>
-    internal bool Suspect(string reason) => ChangeFleet(() => _verdict == FleetState.Trusted, () => _verdict = FleetState.Suspect, reason);
+    internal bool Suspect(string reason) => ChangeFleet(() => _verdict == FleetState.Trusted, () =>
+    {
+        _verdict = FleetState.Suspect;
+        Volatile.Write(ref _trial, _health.Active.Enabled ? TrialNone : TrialOpen);
+    }, reason);
+
+    // The trial request of a suspect without probes ended: success trusts it, failure confirms; a request the client gave up leaves the trial open.
+    private void EndTrial(CallResult result, string? failureDetail)
+    {
+        if (Interlocked.CompareExchange(ref _trial, result == CallResult.Ignored ? TrialOpen : TrialNone, TrialTaken) != TrialTaken || result == CallResult.Ignored)
+        {
+            return;
+        }
+
+        DestinationTransition? transition = null;
+        lock (_lock)
+        {
+            if (_verdict == FleetState.Suspect)
+            {
+                var from = Fleet_NeedsLock();
+                _verdict = result == CallResult.Success ? FleetState.Trusted : FleetState.Confirmed;
+                transition = Record_NeedsLock(SignalState.Of(from), SignalState.Of(Fleet_NeedsLock()),
+                    result == CallResult.Success ? "verified here: a trial request succeeded" : "verified here: a trial request failed: " + failureDetail);
+            }
+        }
+
+        Publish(transition);
+    }
 
     /// <summary>A quorum of live replicas holds it out (<paramref name="reason"/> says which), or no longer does (null).</summary>
-    internal bool SetQuorum(string? reason) => ChangeFleet(() => (_quorum is null) != (reason is null), () => _quorum = reason, reason ?? "the quorum that held it out is lost");
+    internal bool SetQuorum(string? reason) => ChangeFleet(() => (_quorum is null) != (reason is null), () =>
+    {
+        _quorum = reason;
+        Volatile.Write(ref _trial, reason is null && _verdict == FleetState.Suspect && !_health.Active.Enabled ? TrialOpen : TrialNone); // no trial under a quorum
+    }, reason ?? "the quorum that held it out is lost");
 
     /// <summary>No other replica holds it out any more (or the fleet is unreachable): this replica's own signals decide again.</summary>
-    internal bool TrustAgain(string reason) => ChangeFleet(() => _verdict != FleetState.Trusted || _quorum is not null, () => (_verdict, _quorum) = (FleetState.Trusted, null), reason);
+    internal bool TrustAgain(string reason) => ChangeFleet(() => _verdict != FleetState.Trusted || _quorum is not null, () =>
+    {
+        (_verdict, _quorum) = (FleetState.Trusted, null);
+        Volatile.Write(ref _trial, TrialNone);
+    }, reason);
 
     private FleetState Fleet_NeedsLock() => _quorum is not null ? FleetState.Excluded : _verdict;
 

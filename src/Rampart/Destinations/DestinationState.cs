@@ -143,7 +143,7 @@ public sealed partial class DestinationState
         get
         {
             var exclusions = Volatile.Read(ref _exclusions);
-            if (exclusions != 0 && (exclusions != Ejected || !EndEjectionIfDue()))
+            if (exclusions != 0 && !(exclusions == Ejected && EndEjectionIfDue()) && !(exclusions == FleetOut && Volatile.Read(ref _trial) == TrialOpen))
             {
                 return false;
             }
@@ -181,6 +181,14 @@ public sealed partial class DestinationState
         CircuitPermit permit = default;
         if (!IsAvailable || (!Breaker.TryAcquire(out permit) && _enforceBreaker))
         {
+            lease = default;
+            return false;
+        }
+
+        if (Volatile.Read(ref _exclusions) == FleetOut && Interlocked.CompareExchange(ref _trial, TrialTaken, TrialOpen) != TrialOpen)
+        {
+            // A suspect's single trial request went to another caller first.
+            Breaker.Report(permit, CallResult.Ignored);
             lease = default;
             return false;
         }
@@ -241,6 +249,11 @@ public sealed partial class DestinationState
         var current = lease.Generation == Volatile.Read(ref _generation);
         // Always report to the breaker, so that a trial permit is released even when the result is stale.
         Breaker.Report(lease.Permit, current ? result : CallResult.Ignored, failureDetail);
+        if (current && Volatile.Read(ref _trial) == TrialTaken)
+        {
+            EndTrial(result, failureDetail); // a suspect's trial request: it verifies the suspicion
+        }
+
         if (!current || result == CallResult.Ignored || !_health.Passive.Enabled)
         {
             return;

@@ -212,6 +212,25 @@ public sealed class FleetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheDashboard_ShowsTheFleet_AndADestinationTheFleetExcludes()
+    {
+        var (r1, r2) = (await ReplicaAsync("r1", quorum: 1), await ReplicaAsync("r2", quorum: 1));
+        await AllLiveAsync(2);
+        await using var admin = await RampartAdminServer.StartAsync(r2.Proxy, TimeProvider.System, "http://127.0.0.1:0");
+        B0(r1).Breaker.Isolate("isolated by admin");
+        await Wait.UntilAsync(() => B0(r2).FleetState == FleetState.Excluded, "r2 excludes b0", [new Beats(r2)]);
+
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = ["--no-sandbox", "--disable-gpu"] });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(admin.Address.ToString());
+
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#fleet.connected")).ToContainTextAsync("live: r1, r2 (quorum 1)", new() { Timeout = 10_000 });
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#fleet")).ToContainTextAsync("web/b0 held out by r1");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("tr[data-destination='b0']")).ToHaveAttributeAsync("data-state", "fleet-out");
+    }
+
+    [Fact]
     public async Task RedisDownAtStart_TheReplicaStartsAndServesAlone_AndJoinsWhenRedisComes()
     {
         await _redis.KillAsync();

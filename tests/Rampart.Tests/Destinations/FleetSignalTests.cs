@@ -95,4 +95,65 @@ public sealed class FleetSignalTests
         f.Request(f.A, Rampart.CircuitBreaking.CallResult.Failure, times: 3); // ejected
         Assert.True(f.A.IsHeldOutHere);
     }
+
+    [Fact]
+    public void WithoutProbes_ASuspectTakesOneTrialRequest_ItsSuccessTrustsIt()
+    {
+        var f = new DestinationFixture(health: h => h.Active.Enabled = false);
+        f.A.Suspect("held out by r1");
+
+        Assert.True(f.A.IsAvailable); // one trial request may go
+        Assert.True(f.A.TryAcquire(out var trial));
+        Assert.False(f.A.IsAvailable); // and only one
+        Assert.False(f.A.TryAcquire(out _));
+
+        f.A.Report(trial, Rampart.CircuitBreaking.CallResult.Success);
+
+        Assert.Equal(FleetState.Trusted, f.A.FleetState);
+        Assert.Equal("verified here: a trial request succeeded", f.Transitions[^1].Reason);
+        Assert.True(f.A.IsAvailable);
+    }
+
+    [Fact]
+    public void WithoutProbes_AFailedTrialConfirms_AGivenUpOneLeavesTheTrialOpen()
+    {
+        var f = new DestinationFixture(health: h => h.Active.Enabled = false);
+        f.A.Suspect("held out by r1");
+        Assert.True(f.A.TryAcquire(out var given));
+        f.A.Report(given, Rampart.CircuitBreaking.CallResult.Ignored); // the client went away: nothing learned
+
+        Assert.Equal(FleetState.Suspect, f.A.FleetState);
+        Assert.True(f.A.TryAcquire(out var trial));
+        f.A.Report(trial, Rampart.CircuitBreaking.CallResult.Failure, "502");
+
+        Assert.Equal(FleetState.Confirmed, f.A.FleetState);
+        Assert.Equal("verified here: a trial request failed: 502", f.Transitions.Last(t => t.Signal == HealthSignal.Fleet).Reason);
+        Assert.True(f.A.IsHeldOutHere);
+        Assert.False(f.A.IsAvailable);
+    }
+
+    [Fact]
+    public void UnderAQuorum_ThereIsNoTrial_ItsLossOpensOneAgain()
+    {
+        var f = new DestinationFixture(health: h => h.Active.Enabled = false);
+        f.A.Suspect("held out by r1");
+        f.A.SetQuorum("held out by r1, r2");
+
+        Assert.False(f.A.IsAvailable);
+        Assert.False(f.A.TryAcquire(out _));
+
+        f.A.SetQuorum(null);
+
+        Assert.True(f.A.TryAcquire(out _));
+    }
+
+    [Fact]
+    public void WithProbes_ASuspectTakesNoTrialRequest()
+    {
+        var f = new DestinationFixture();
+        f.A.Suspect("held out by r1");
+
+        Assert.False(f.A.IsAvailable);
+        Assert.False(f.A.TryAcquire(out _));
+    }
 }
