@@ -32,6 +32,8 @@ internal sealed class FleetMember : IHostedService, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _redis;
     private Task _heartbeats = Task.CompletedTask;
+    private readonly long _incarnation; // this process's start (Unix ms): orders its verdicts after a restart's
+    private long _sequence; // verdicts published by this process
     private long _sent;
     private long _received;
     private DateTimeOffset? _degradedSince;
@@ -47,6 +49,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
         _time = time;
         _logger = loggerFactory.CreateLogger("Rampart.Fleet");
         View = new FleetView(options.Replica);
+        _incarnation = time.GetUtcNow().ToUnixTimeMilliseconds();
         _keys = new FleetKeys(options.Name, options.Replica);
         diagnostics.Transitioned += OnLocalTransition;
         if (options.ProbeReplicas > 0)
@@ -238,7 +241,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
             }
             else
             {
-                View.Hold(verdict.Replica, verdict.Key, verdict.Reason);
+                View.Take(verdict);
             }
         }
 
@@ -249,7 +252,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
             mine.Remove(_keys.Field(key));
             if (destination.IsHeldOutHere)
             {
-                Say(key, held: true, "held out here");
+                Say(key, held: true, "held out here", destination.Generation);
             }
         }
 
@@ -300,13 +303,9 @@ internal sealed class FleetMember : IHostedService, IDisposable
 
         Interlocked.Increment(ref _received);
         var key = verdict.Key;
-        if (verdict.Out)
+        if (!View.Take(verdict))
         {
-            View.Hold(verdict.Replica, key, verdict.Reason);
-        }
-        else
-        {
-            View.Release(verdict.Replica, key);
+            return; // older than what this replica knows of that one
         }
 
         if (Find(key) is { } destination)
@@ -329,7 +328,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
         var held = destination.IsHeldOutHere;
         if (_published.GetValueOrDefault(key) != held)
         {
-            Say(key, held, transition.Reason);
+            Say(key, held, transition.Reason, transition.Generation);
         }
 
         if (transition.Signal != HealthSignal.Fleet)
@@ -339,10 +338,10 @@ internal sealed class FleetMember : IHostedService, IDisposable
     }
 
     // Publishes this replica's verdict (fire-and-forget: never awaited, whatever Redis does).
-    private void Say(DestinationKey key, bool held, string reason)
+    private void Say(DestinationKey key, bool held, string reason, long generation)
     {
         _published[key] = held;
-        var verdict = new FleetVerdict(View.Self, key.Cluster, key.Destination, held, reason).ToJson();
+        var verdict = new FleetVerdict(View.Self, key.Cluster, key.Destination, held, reason, _incarnation, Interlocked.Increment(ref _sequence), generation).ToJson();
         try
         {
             var db = _redis!.GetDatabase();

@@ -3,14 +3,24 @@ using System.Text.Json.Serialization;
 
 namespace Rampart.Proxy.Fleet;
 
-/// <summary>One replica's verdict on one destination, as published and kept in Redis: it holds it out (why), or no longer does.</summary>
+/// <summary>
+/// One replica's verdict on one destination, as published and kept in Redis: it holds it out (why), or no longer does.
+/// <see cref="Order"/> (the replica process's start, then its count of verdicts) orders one replica's verdicts, so that a
+/// late one (the hash read at a resync, after a newer message) cannot undo a newer; <see cref="Generation"/> is the
+/// destination's there, for people.
+/// </summary>
 internal sealed record FleetVerdict(
     [property: JsonPropertyName("r")] string Replica,
     [property: JsonPropertyName("c")] string Cluster,
     [property: JsonPropertyName("d")] string Destination,
     [property: JsonPropertyName("o")] bool Out,
-    [property: JsonPropertyName("y")] string Reason)
+    [property: JsonPropertyName("y")] string Reason,
+    [property: JsonPropertyName("i")] long Incarnation,
+    [property: JsonPropertyName("s")] long Sequence,
+    [property: JsonPropertyName("g")] long Generation)
 {
+    public (long Incarnation, long Sequence) Order => (Incarnation, Sequence);
+
     public DestinationKey Key => new(Cluster, Destination);
 
     public string ToJson() => JsonSerializer.Serialize(this);

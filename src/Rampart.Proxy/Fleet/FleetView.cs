@@ -10,7 +10,7 @@ internal readonly record struct DestinationKey(string Cluster, string Destinatio
 internal sealed class FleetView(string self)
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<DestinationKey, Dictionary<string, string>> _heldOut = [];
+    private readonly Dictionary<DestinationKey, Dictionary<string, Verdict>> _verdicts = []; // the latest of each replica, out or not
     private HashSet<string> _live = [self];
 
     public string Self => self;
@@ -43,31 +43,23 @@ internal sealed class FleetView(string self)
         }
     }
 
-    /// <summary>Records that <paramref name="replica"/> holds <paramref name="key"/> out; returns whether that is news.</summary>
-    public bool Hold(string replica, DestinationKey key, string reason)
+    /// <summary>Records a replica's verdict unless a newer one of that replica is known already; returns whether it was taken.</summary>
+    public bool Take(FleetVerdict verdict)
     {
         lock (_lock)
         {
-            if (!_heldOut.TryGetValue(key, out var by))
+            if (!_verdicts.TryGetValue(verdict.Key, out var by))
             {
-                _heldOut[key] = by = new(StringComparer.Ordinal);
+                _verdicts[verdict.Key] = by = new(StringComparer.Ordinal);
             }
 
-            var news = !by.ContainsKey(replica);
-            by[replica] = reason;
-            return news;
-        }
-    }
-
-    /// <summary>Records that <paramref name="replica"/> no longer holds <paramref name="key"/> out.</summary>
-    public void Release(string replica, DestinationKey key)
-    {
-        lock (_lock)
-        {
-            if (_heldOut.TryGetValue(key, out var by) && by.Remove(replica) && by.Count == 0)
+            if (by.TryGetValue(verdict.Replica, out var known) && known.Order.CompareTo(verdict.Order) >= 0)
             {
-                _heldOut.Remove(key);
+                return false; // late: a newer verdict of that replica is known
             }
+
+            by[verdict.Replica] = new Verdict(verdict.Out, verdict.Reason, verdict.Order);
+            return true;
         }
     }
 
@@ -76,7 +68,7 @@ internal sealed class FleetView(string self)
     {
         lock (_lock)
         {
-            _heldOut.Clear();
+            _verdicts.Clear();
             _live = [self];
         }
     }
@@ -86,8 +78,8 @@ internal sealed class FleetView(string self)
     {
         lock (_lock)
         {
-            return _heldOut.TryGetValue(key, out var by)
-                ? [.. by.Where(b => b.Key != self && _live.Contains(b.Key)).OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => (b.Key, b.Value))]
+            return _verdicts.TryGetValue(key, out var by)
+                ? [.. by.Where(b => b.Value.Out && b.Key != self && _live.Contains(b.Key)).OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => (b.Key, b.Value.Reason))]
                 : [];
         }
     }
@@ -97,7 +89,9 @@ internal sealed class FleetView(string self)
     {
         lock (_lock)
         {
-            return [.. _heldOut.Where(h => h.Value.Keys.Any(r => r != self && _live.Contains(r))).Select(h => h.Key)];
+            return [.. _verdicts.Where(v => v.Value.Any(b => b.Value.Out && b.Key != self && _live.Contains(b.Key))).Select(v => v.Key)];
         }
     }
+
+    private sealed record Verdict(bool Out, string Reason, (long Incarnation, long Sequence) Order);
 }
