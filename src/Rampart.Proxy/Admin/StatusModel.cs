@@ -69,8 +69,8 @@ public sealed record DiscoveryStatus(
 
 /// <summary>
 /// This replica in its fleet: <c>connected</c> (sharing verdicts through Redis) or <c>degraded</c> (Redis unreachable since
-/// <see cref="DegradedSince"/>: this replica decides alone), the live replicas, the quorum now, and every destination
-/// another live replica holds out, with who and why.
+/// <see cref="DegradedSince"/>: this replica decides alone), the live replicas, the configured quorum (0: a majority of
+/// each destination's informed replicas), and every destination another live replica holds out, with who and why.
 /// </summary>
 public sealed record FleetStatus(
     string Name,
@@ -90,8 +90,8 @@ public sealed record FleetStatus(
         fleet.Connected ? "connected" : "degraded",
         fleet.DegradedSince,
         [.. fleet.View.Live.Order(StringComparer.Ordinal)],
-        fleet.Quorum,
-        [.. fleet.View.HeldOut().Select(k => new FleetHeldOutStatus(k.Cluster, k.Destination, [.. fleet.View.HeldOutBy(k).Select(b => new FleetVerdictStatus(b.Replica, b.Reason))]))],
+        fleet.ConfiguredQuorum,
+        [.. fleet.View.HeldOut().Select(k => FleetHeldOutStatus.From(fleet, k, clusters))],
         [.. clusters.SelectMany(c => c.Destinations.Select(d => new FleetProbersStatus(c.Id, d.Id, fleet.Connected ? fleet.Probers(new(c.Id, d.Id)) : [fleet.View.Self])))],
         fleet.MessagesSent,
         fleet.MessagesReceived);
@@ -100,8 +100,18 @@ public sealed record FleetStatus(
 /// <summary>Which live replicas probe a destination for the fleet (<c>Fleet:ProbeReplicas</c> of them; this one alone while degraded).</summary>
 public sealed record FleetProbersStatus(string Cluster, string Destination, IReadOnlyList<string> Replicas);
 
-/// <summary>A destination other live replicas hold out.</summary>
-public sealed record FleetHeldOutStatus(string Cluster, string Destination, IReadOnlyList<FleetVerdictStatus> By);
+/// <summary>A destination other live replicas hold out: who and why, who votes on it, and the quorum now.</summary>
+public sealed record FleetHeldOutStatus(string Cluster, string Destination, IReadOnlyList<FleetVerdictStatus> By, IReadOnlyList<string> Voters, int Quorum)
+{
+    internal static FleetHeldOutStatus From(Fleet.FleetMember fleet, Fleet.DestinationKey key, IEnumerable<ClusterState> clusters)
+    {
+        var by = fleet.View.HeldOutBy(key).Select(b => new FleetVerdictStatus(b.Replica, b.Reason)).ToList();
+        var destination = clusters.FirstOrDefault(c => c.Id.Equals(key.Cluster, StringComparison.OrdinalIgnoreCase))?.Destinations.FirstOrDefault(d => d.Id.Equals(key.Destination, StringComparison.OrdinalIgnoreCase));
+        return destination is null
+            ? new(key.Cluster, key.Destination, by, [], 0)
+            : new(key.Cluster, key.Destination, by, fleet.Voters(key, destination), fleet.QuorumFor(key, destination));
+    }
+}
 
 /// <summary>One replica's verdict: it holds the destination out, and why.</summary>
 public sealed record FleetVerdictStatus(string Replica, string Reason);

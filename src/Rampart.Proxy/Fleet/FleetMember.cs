@@ -28,7 +28,9 @@ internal sealed class FleetMember : IHostedService, IDisposable
     private readonly ConcurrentDictionary<DestinationKey, bool> _published = new(); // what this replica last said it holds out
     private readonly ConcurrentDictionary<DestinationKey, HashSet<string>> _verified = new();
     private readonly ConcurrentDictionary<DestinationKey, bool> _probing = new();
-    private readonly ConcurrentDictionary<DestinationKey, ConcurrentDictionary<string, bool>> _latestProbes = new(); // each prober's latest result, as heard // whether this replica probed each destination for the fleet at the last live set // the holders each destination was suspected (and so verified) for
+    private readonly ConcurrentDictionary<DestinationKey, ConcurrentDictionary<string, bool>> _latestProbes = new(); // each prober's latest result, as heard
+    private readonly ConcurrentDictionary<DestinationKey, DateTimeOffset> _informed = new(); // when this replica last probed each destination or sent it traffic
+    private readonly ConcurrentDictionary<DestinationKey, long> _requestsSeen = new(); // each destination's request count at the last heartbeat // whether this replica probed each destination for the fleet at the last live set // the holders each destination was suspected (and so verified) for
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _redis;
     private Task _heartbeats = Task.CompletedTask;
@@ -48,7 +50,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
         _prober = prober;
         _time = time;
         _logger = loggerFactory.CreateLogger("Rampart.Fleet");
-        View = new FleetView(options.Replica);
+        View = new FleetView(options.Replica, time);
         _incarnation = time.GetUtcNow().ToUnixTimeMilliseconds();
         _keys = new FleetKeys(options.Name, options.Replica);
         diagnostics.Transitioned += OnLocalTransition;
@@ -92,8 +94,39 @@ internal sealed class FleetMember : IHostedService, IDisposable
 
     public long MessagesReceived => Interlocked.Read(ref _received);
 
-    /// <summary>How many live replicas must hold a destination out to exclude it fleet-wide now.</summary>
-    public int Quorum => _options.Quorum > 0 ? _options.Quorum : (View.Live.Count / 2) + 1;
+    /// <summary>How recently a replica must have probed a destination, sent it traffic or spoken of it to count among its voters.</summary>
+    public static readonly TimeSpan VoterWindow = TimeSpan.FromSeconds(30);
+
+    /// <summary>The configured quorum; 0: a majority of each destination's voters (<see cref="Voters"/>).</summary>
+    public int ConfiguredQuorum => _options.Quorum;
+
+    /// <summary>
+    /// The live replicas informed about <paramref name="key"/>: those that probe it for the fleet, those that hold it out,
+    /// those that spoke of it (back in, or kept after verifying) in the last <see cref="VoterWindow"/>, and this one when it
+    /// probed it, sent it traffic or holds it out in that window. The default quorum is a majority of them.
+    /// </summary>
+    public IReadOnlyList<string> Voters(DestinationKey key, DestinationState destination)
+    {
+        var since = _time.GetUtcNow() - VoterWindow;
+        var voters = new HashSet<string>(View.SpokeOf(key, since), StringComparer.Ordinal);
+        var probed = destination.ActiveHealthOptions.Enabled; // probers are informed only where probes run
+        if (probed)
+        {
+            voters.UnionWith(Probers(key).Where(p => p != View.Self));
+        }
+
+        var informedHere = destination.IsHeldOutHere || _informed.GetValueOrDefault(key) >= since || (probed && Probers(key).Contains(View.Self));
+        if (informedHere)
+        {
+            voters.Add(View.Self);
+        }
+
+        return [.. voters.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>How many replicas must hold <paramref name="key"/> out to exclude it fleet-wide now.</summary>
+    public int QuorumFor(DestinationKey key, DestinationState destination) =>
+        _options.Quorum > 0 ? _options.Quorum : (Voters(key, destination).Count / 2) + 1;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -192,6 +225,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
             _ = db.SetRemoveAsync(_keys.Replicas, gone, CommandFlags.FireAndForget);
         }
 
+        SampleTraffic();
         var liveChanged = View.SetLive(live); // first: a resync's verdicts count only from live replicas
         var resync = !Connected;
         if (resync)
@@ -271,6 +305,23 @@ internal sealed class FleetMember : IHostedService, IDisposable
         }
     }
 
+    // A destination that took requests since the last heartbeat: this replica sent it traffic, so it votes on it.
+    private void SampleTraffic()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (cluster, destination) in Destinations())
+        {
+            var key = new DestinationKey(cluster.Id, destination.Id);
+            var requests = destination.Requests;
+            if (_requestsSeen.TryGetValue(key, out var seen) && requests > seen)
+            {
+                _informed[key] = now;
+            }
+
+            _requestsSeen[key] = requests;
+        }
+    }
+
     // Redis is unreachable: the fleet's verdicts are dropped at once (local decisions only), one warning per outage.
     private void Degrade(string error)
     {
@@ -326,9 +377,10 @@ internal sealed class FleetMember : IHostedService, IDisposable
 
         var key = new DestinationKey(destination.ClusterId, destination.Id);
         var held = destination.IsHeldOutHere;
-        if (_published.GetValueOrDefault(key) != held)
+        var kept = transition.Signal == HealthSignal.Fleet && !held && transition.Reason.StartsWith("verified here", StringComparison.Ordinal);
+        if (_published.GetValueOrDefault(key) != held || kept)
         {
-            Say(key, held, transition.Reason, transition.Generation);
+            Say(key, held, transition.Reason, transition.Generation); // kept after verifying: not news for the hash, but a vote
         }
 
         if (transition.Signal != HealthSignal.Fleet)
@@ -371,7 +423,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
         var by = View.HeldOutBy(key);
         var heldHere = destination.IsHeldOutHere;
         var count = by.Count + (heldHere ? 1 : 0);
-        var quorum = Quorum;
+        var quorum = QuorumFor(key, destination);
         destination.SetQuorum(by.Count > 0 && count >= quorum
             ? $"held out by {string.Join(", ", by.Select(b => b.Replica).Concat(heldHere ? [View.Self] : []))}: {count} of {View.Live.Count} live replicas, quorum {quorum}"
             : null);
@@ -462,6 +514,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
     private void OnLocalProbe(DestinationState destination, ProbeResult result)
     {
         var key = new DestinationKey(destination.ClusterId, destination.Id);
+        _informed[key] = _time.GetUtcNow(); // this replica probed it: it votes on it
         if (!Connected || Find(key) != destination || !Probers(key).Contains(View.Self))
         {
             return; // degraded, not the proxy's, or a verification probe of this replica's own

@@ -22,7 +22,8 @@ public sealed class FleetOptions : FreezableOptions
 
     /// <summary>
     /// How many live replicas must hold a destination out for it to be excluded fleet-wide without verification.
-    /// Default 0: a majority of the live replicas. At least 0.
+    /// Default 0: a majority of the replicas informed about it (that probe it, hold it out, or sent it traffic, probed
+    /// it or spoke of it in the last 30 s). At least 0.
     /// </summary>
     public int Quorum { get; set => field = Settable(value); }
 
@@ -77,7 +78,7 @@ public sealed class FleetOptions : FreezableOptions
 
         if (Quorum is < 0 or > 10_000)
         {
-            errors.Add($"{prefix}:Quorum must be 0 (a majority of live replicas) or up to 10000 (was {Quorum})");
+            errors.Add($"{prefix}:Quorum must be 0 (a majority of the informed replicas) or up to 10000 (was {Quorum})");
         }
 
         return errors;

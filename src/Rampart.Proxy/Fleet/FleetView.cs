@@ -7,8 +7,9 @@ internal readonly record struct DestinationKey(string Cluster, string Destinatio
 /// What the other replicas say, as this one last heard it: the live set, and which replicas hold which destination out
 /// (and why). Only live replicas count. Thread-safe; never on the request path.
 /// </summary>
-internal sealed class FleetView(string self)
+internal sealed class FleetView(string self, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _lock = new();
     private readonly Dictionary<DestinationKey, Dictionary<string, Verdict>> _verdicts = []; // the latest of each replica, out or not
     private HashSet<string> _live = [self];
@@ -58,7 +59,7 @@ internal sealed class FleetView(string self)
                 return false; // late: a newer verdict of that replica is known
             }
 
-            by[verdict.Replica] = new Verdict(verdict.Out, verdict.Reason, verdict.Order);
+            by[verdict.Replica] = new Verdict(verdict.Out, verdict.Reason, verdict.Order, _time.GetUtcNow());
             return true;
         }
     }
@@ -93,5 +94,16 @@ internal sealed class FleetView(string self)
         }
     }
 
-    private sealed record Verdict(bool Out, string Reason, (long Incarnation, long Sequence) Order);
+    /// <summary>The live replicas other than this one that said something about <paramref name="key"/> since <paramref name="since"/> (out, back in, or kept after verifying).</summary>
+    public IReadOnlyList<string> SpokeOf(DestinationKey key, DateTimeOffset since)
+    {
+        lock (_lock)
+        {
+            return _verdicts.TryGetValue(key, out var by)
+                ? [.. by.Where(b => b.Key != self && _live.Contains(b.Key) && (b.Value.Out || b.Value.At >= since)).Select(b => b.Key)]
+                : [];
+        }
+    }
+
+    private sealed record Verdict(bool Out, string Reason, (long Incarnation, long Sequence) Order, DateTimeOffset At);
 }

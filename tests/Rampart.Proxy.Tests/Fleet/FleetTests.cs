@@ -73,6 +73,54 @@ public sealed class FleetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheQuorumCountsInformedReplicas_TwoWithoutProbesOrTrafficDoNotOutvoteTheOneThatSawIt()
+    {
+        // No active checks anywhere, traffic on r1 only: r2 and r3 know nothing of b1 by themselves.
+        (string, string)[] noProbes = [("HealthCheck:Active:Enabled", "false"), ("HealthCheck:Passive:BaseEjectionTime", "00:00:01")];
+        var (r1, r2, r3) = (await ReplicaAsync("r1", noProbes), await ReplicaAsync("r2", noProbes), await ReplicaAsync("r3", noProbes));
+        await AllLiveAsync(3);
+        var excluded = new[] { r2, r3 }.Select(r => Wait.ForTransitionAsync(B1(r), t => t.To.Is(FleetState.Excluded))).ToList();
+
+        await _backends[1].StopAsync();
+        var load = new Load(r1.Client);
+        await load.RunUntilAsync(Task.WhenAll(excluded), maxRequests: 20_000);
+
+        // r1 is the only informed replica: its verdict is a majority of one. (Of the three live replicas, it would not be.)
+        Assert.All(await Task.WhenAll(excluded), t => Assert.Contains("quorum 1", t.Reason, StringComparison.Ordinal));
+        Assert.Empty(load.Errors);
+
+        await _backends[1].RestartAsync(); // r1's ejection ends under its traffic, it takes b1 back and says so: the others trust it again
+        var trusted = Task.WhenAll(new[] { r2, r3 }.Select(r => Wait.UntilAsync(() => B1(r).FleetState == FleetState.Trusted, "b1 trusted again", [new Beats(r)])));
+        await new Load(r1.Client).RunUntilAsync(trusted, maxRequests: 20_000);
+    }
+
+    [Fact]
+    public async Task ReplicasThatVerifiedAndKeptADestination_CountAsVoters_SoTwoOfFiveCannotExcludeIt()
+    {
+        string[] all = ["r1", "r2", "r3", "r4", "r5"];
+        // One prober per destination; pick a backend probed by r1, r2 or r3, so that r4 and r5 count only by what they say.
+        var backend = _backends.First(b => Rendezvous.Pick(all, new DestinationKey("web", b.Name), 1)[0] is "r1" or "r2" or "r3");
+        var replicas = new List<ProxyFixture>();
+        foreach (var id in all)
+        {
+            replicas.Add(await ReplicaAsync(id, quorum: 0, probeReplicas: 1, ("HealthCheck:Active:Interval", "00:00:00.200")));
+        }
+
+        await AllLiveAsync(5);
+        var destinations = replicas.Select(r => r.Cluster.Destinations.Single(d => d.Id == backend.Name)).ToList();
+        var kept = destinations.Skip(2).Select(d => Wait.ForTransitionAsync(d, t => t.Reason == "verified here: the probe passed")).ToList();
+
+        destinations[0].Breaker.Isolate("isolated by admin"); // two replicas hold it out...
+        destinations[1].Breaker.Isolate("isolated by admin");
+        await Task.WhenAll(kept); // ...three verify it and keep it, and say so
+        await Wait.UntilAsync(() => replicas.Skip(2).All(r => r.Proxy.Fleet!.Voters(new DestinationKey("web", backend.Name), r.Cluster.Destinations.Single(d => d.Id == backend.Name)).Count == 5), "every replica counts five voters", replicas.Select(r => new Beats(r)));
+
+        // 2 of 5 is no majority. (Before the others' "kept" arrived a replica may have counted 2 of 3 informed for a moment.)
+        await Task.WhenAll(replicas.Skip(2).Select(r => Wait.UntilAsync(() => r.Cluster.Destinations.Single(d => d.Id == backend.Name).FleetState == FleetState.Trusted, "trusted by the three that kept it", [new Beats(r)])));
+        Assert.All(destinations.Skip(2), d => Assert.True(d.IsAvailable));
+    }
+
+    [Fact]
     public async Task OneReplicaThatCannotReachABackend_StopsUsingIt_TheOthersVerifyAndKeepIt()
     {
         // Every replica probes every destination here (ProbeReplicas 0): each one's own view is the point.
@@ -231,6 +279,27 @@ public sealed class FleetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RedisStalled_TheReplicasDegradeWithoutAClientError_AndRejoinWhenItAnswers()
+    {
+        var (r1, r2) = (await ReplicaAsync("r1"), await ReplicaAsync("r2"));
+        await AllLiveAsync(2);
+        await new Load(r1.Client).RunAsync(50); // warm: the first requests' JIT and connections are not the point
+        var load = new Load(r1.Client);
+        var done = new TaskCompletionSource();
+        var running = load.RunUntilAsync(done.Task, maxRequests: 50_000);
+        var degraded = Wait.UntilAsync(() => !r1.Proxy.Fleet!.Connected, "r1 gives up on a Redis that does not answer", [new Beats(r1)]);
+
+        await _redis.StallAsync(TimeSpan.FromSeconds(3)); // longer than a heartbeat's timeout (1 s)
+        await degraded;
+        await Wait.UntilAsync(() => r1.Proxy.Fleet!.Connected && r2.Proxy.Fleet!.Connected, "both rejoin", [new Beats(r1), new Beats(r2)]);
+
+        done.SetResult();
+        await running;
+        Assert.Empty(load.Errors);
+        Assert.True(load.MaxLatency < TimeSpan.FromSeconds(1), $"a request waited {load.MaxLatency} while Redis stalled"); // nothing on the request path waits on Redis
+    }
+
+    [Fact]
     public async Task RedisDownAtStart_TheReplicaStartsAndServesAlone_AndJoinsWhenRedisComes()
     {
         await _redis.KillAsync();
@@ -264,7 +333,7 @@ public sealed class FleetTests : IAsyncLifetime
         Assert.Contains(errors, e => e.StartsWith("Rampart:Fleet:Redis is not a Redis configuration string", StringComparison.Ordinal));
         Assert.Contains("Rampart:Fleet:Name must be letters, digits, '-', '_' or '.' (was my fleet)", errors);
         Assert.Contains("Rampart:Fleet:Heartbeat must be between 00:00:00.100 and 00:01:00 (was 00:00:00.0500000)", errors);
-        Assert.Contains("Rampart:Fleet:Quorum must be 0 (a majority of live replicas) or up to 10000 (was -1)", errors);
+        Assert.Contains("Rampart:Fleet:Quorum must be 0 (a majority of the informed replicas) or up to 10000 (was -1)", errors);
     }
 
     // Forgets the probes so far, waits for a few rounds of new ones, and checks who probed each backend.

@@ -33,7 +33,7 @@ public sealed class RedisServer : IAsyncDisposable
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = new Process
         {
-            StartInfo = new ProcessStartInfo("redis-server", ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            StartInfo = new ProcessStartInfo("redis-server", ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "local"])
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -54,6 +54,17 @@ public sealed class RedisServer : IAsyncDisposable
         process.BeginErrorReadLine();
         _process = process;
         await ready.Task.WaitAsync(Wait.Generous);
+    }
+
+    /// <summary>Makes it stall (<c>DEBUG SLEEP</c>): every client waits, as with an overloaded or partitioned server; returns when it answers again.</summary>
+    public async Task StallAsync(TimeSpan duration)
+    {
+        using var cli = Process.Start(new ProcessStartInfo("redis-cli", ["-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "DEBUG", "SLEEP", duration.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        await cli.WaitForExitAsync();
     }
 
     /// <summary>Kills it at once (SIGKILL: no goodbye to its clients), by its PID.</summary>
