@@ -162,6 +162,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
                 // Leave at once rather than after three heartbeats; a destination this replica held out is not held out by a replica that left.
                 var db = redis.GetDatabase();
                 await db.KeyDeleteAsync(_keys.Heartbeat(View.Self)).ConfigureAwait(false);
+                await db.KeyDeleteAsync(_keys.Mine).ConfigureAwait(false);
                 await db.SetRemoveAsync(_keys.Replicas, View.Self).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -216,6 +217,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
         var ttl = _options.Heartbeat * 3;
         await db.StringSetAsync(_keys.Heartbeat(View.Self), _time.GetUtcNow().ToUnixTimeMilliseconds(), ttl).ConfigureAwait(false);
         await db.SetAddAsync(_keys.Replicas, View.Self).ConfigureAwait(false);
+        await db.KeyExpireAsync(_keys.Mine, ttl).ConfigureAwait(false); // this replica's standing verdicts live as long as it does
         var members = (await db.SetMembersAsync(_keys.Replicas).ConfigureAwait(false)).Select(m => m.ToString()).ToList();
         var alive = await Task.WhenAll(members.Select(m => db.KeyExistsAsync(_keys.Heartbeat(m)))).ConfigureAwait(false);
         var live = members.Where((_, i) => alive[i]).ToList();
@@ -230,7 +232,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
         var resync = !Connected;
         if (resync)
         {
-            await ResyncAsync(db).ConfigureAwait(false);
+            await ResyncAsync(db, live).ConfigureAwait(false);
         }
 
         if (liveChanged || resync)
@@ -241,7 +243,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
     }
 
     // After a start or an outage: listen, read what every replica holds out now, and say what this one does.
-    private async Task ResyncAsync(IDatabase db)
+    private async Task ResyncAsync(IDatabase db, IReadOnlyList<string> live)
     {
         // Subscribed anew on every resync (subscribing while Redis is away fails), with one handler; listening before
         // reading, so that no verdict falls between the two.
@@ -260,39 +262,26 @@ internal sealed class FleetMember : IHostedService, IDisposable
         _degradedSince = null;
         Volatile.Write(ref _connected, true);
 
-        var entries = await db.HashGetAllAsync(_keys.HeldOut).ConfigureAwait(false);
-        var mine = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in entries)
+        // The live replicas' standing verdicts; this replica's own are written anew (what it held out before may be back).
+        foreach (var replica in live.Where(r => r != View.Self))
         {
-            if (FleetVerdict.Parse(entry.Value) is not { } verdict)
+            foreach (var entry in await db.HashGetAllAsync(_keys.HeldOut(replica)).ConfigureAwait(false))
             {
-                continue;
-            }
-
-            if (verdict.Replica == View.Self)
-            {
-                mine.Add(entry.Name!);
-            }
-            else
-            {
-                View.Take(verdict);
+                if (FleetVerdict.Parse(entry.Value) is { } verdict && verdict.Replica == replica)
+                {
+                    View.Take(verdict);
+                }
             }
         }
 
+        await db.KeyDeleteAsync(_keys.Mine).ConfigureAwait(false);
         _published.Clear();
         foreach (var (cluster, destination) in Destinations())
         {
-            var key = new DestinationKey(cluster.Id, destination.Id);
-            mine.Remove(_keys.Field(key));
             if (destination.IsHeldOutHere)
             {
-                Say(key, held: true, "held out here", destination.Generation);
+                Say(new DestinationKey(cluster.Id, destination.Id), held: true, "held out here", destination.Generation);
             }
-        }
-
-        foreach (var stale in mine)
-        {
-            _ = db.HashDeleteAsync(_keys.HeldOut, stale, CommandFlags.FireAndForget);
         }
 
         if (was is not null)
@@ -399,11 +388,12 @@ internal sealed class FleetMember : IHostedService, IDisposable
             var db = _redis!.GetDatabase();
             if (held)
             {
-                db.HashSet(_keys.HeldOut, _keys.Field(key), verdict, flags: CommandFlags.FireAndForget);
+                db.HashSet(_keys.Mine, FleetKeys.Field(key), verdict, flags: CommandFlags.FireAndForget);
+                db.KeyExpire(_keys.Mine, _options.Heartbeat * 3, CommandFlags.FireAndForget);
             }
             else
             {
-                db.HashDelete(_keys.HeldOut, _keys.Field(key), CommandFlags.FireAndForget);
+                db.HashDelete(_keys.Mine, FleetKeys.Field(key), CommandFlags.FireAndForget);
             }
 
             _redis.GetSubscriber().Publish(RedisChannel.Literal(_keys.Verdicts), verdict, CommandFlags.FireAndForget);
@@ -522,7 +512,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
 
         try
         {
-            var probe = new FleetProbe(View.Self, key.Cluster, key.Destination, result.Passed, result.Detail, result.Duration.TotalMilliseconds);
+            var probe = new FleetProbe(View.Self, key.Cluster, key.Destination, result.Passed, result.Detail, result.Duration.TotalMilliseconds, destination.Generation);
             _redis!.GetSubscriber().Publish(RedisChannel.Literal(_keys.Probes), probe.ToJson(), CommandFlags.FireAndForget);
             Interlocked.Increment(ref _sent);
         }

@@ -30,14 +30,15 @@ internal sealed record FleetVerdict(
         FleetJson.Parse<FleetVerdict>(json) is { Replica.Length: > 0, Cluster.Length: > 0, Destination.Length: > 0 } verdict ? verdict with { Reason = verdict.Reason ?? "" } : null;
 }
 
-/// <summary>A probe's result, published by a replica that probes the destination for the fleet.</summary>
+/// <summary>A probe's result, published by a replica that probes the destination for the fleet, with the destination's generation there.</summary>
 internal sealed record FleetProbe(
     [property: JsonPropertyName("r")] string Replica,
     [property: JsonPropertyName("c")] string Cluster,
     [property: JsonPropertyName("d")] string Destination,
     [property: JsonPropertyName("p")] bool Passed,
     [property: JsonPropertyName("y")] string Detail,
-    [property: JsonPropertyName("ms")] double Milliseconds)
+    [property: JsonPropertyName("ms")] double Milliseconds,
+    [property: JsonPropertyName("g")] long Generation)
 {
     public DestinationKey Key => new(Cluster, Destination);
 
@@ -96,8 +97,11 @@ internal sealed class FleetKeys(string fleet, string replica)
     /// <summary>The pub/sub channel of probe results, from the replicas that probe each destination.</summary>
     public string Probes => _prefix + "probes";
 
-    /// <summary>The hash of standing "out" verdicts: field <c>replica\ncluster\ndestination</c>, value the verdict.</summary>
-    public string HeldOut => _prefix + "out";
+    /// <summary>
+    /// A replica's hash of standing "out" verdicts (field <c>cluster\ndestination</c>, value the verdict), read by a
+    /// joining or reconnecting replica; it expires with the replica's heartbeat, so a dead replica's verdicts go with it.
+    /// </summary>
+    public string HeldOut(string id) => _prefix + "out:" + id;
 
     /// <summary>The set of replica ids that ever said they were alive (pruned of those whose heartbeat expired).</summary>
     public string Replicas => _prefix + "replicas";
@@ -105,7 +109,8 @@ internal sealed class FleetKeys(string fleet, string replica)
     /// <summary>A replica's heartbeat key, which expires after three heartbeats.</summary>
     public string Heartbeat(string id) => _prefix + "replica:" + id;
 
-    public string Field(DestinationKey key) => Field(replica, key);
+    /// <summary>This replica's hash of standing verdicts.</summary>
+    public string Mine => HeldOut(replica);
 
-    public static string Field(string replica, DestinationKey key) => $"{replica}\n{key.Cluster}\n{key.Destination}";
+    public static string Field(DestinationKey key) => $"{key.Cluster}\n{key.Destination}";
 }

@@ -300,6 +300,24 @@ public sealed class FleetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AReplicasStandingVerdicts_AreAHashThatExpiresWithItsHeartbeat()
+    {
+        var r1 = await ReplicaAsync("r1");
+        await AllLiveAsync(1);
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
+        var db = redis.GetDatabase();
+        var hash = $"rampart:{_fleet}:out:r1";
+
+        B0(r1).Breaker.Isolate("isolated by admin");
+        await Wait.UntilAsync(() => db.HashExists(hash, "web\nb0"), "r1's verdict stands in its hash", [new Beats(r1)]);
+
+        Assert.Contains("isolated by admin", (string?)db.HashGet(hash, "web\nb0"), StringComparison.Ordinal);
+        Assert.InRange(db.KeyTimeToLive(hash)!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(600)); // three heartbeats of 200 ms: gone with a dead replica
+        B0(r1).Reset("reset by admin");
+        await Wait.UntilAsync(() => !db.HashExists(hash, "web\nb0"), "taken back", [new Beats(r1)]);
+    }
+
+    [Fact]
     public async Task RedisDownAtStart_TheReplicaStartsAndServesAlone_AndJoinsWhenRedisComes()
     {
         await _redis.KillAsync();
