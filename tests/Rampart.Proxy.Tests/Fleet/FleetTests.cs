@@ -162,6 +162,9 @@ public sealed class FleetTests : IAsyncLifetime
         Assert.Equal("degraded", status.State);
         Assert.NotNull(status.DegradedSince);
         Assert.Equal(["r2"], status.Replicas);
+        var health = await new RampartHealthCheck(r2.Proxy).CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, health.Status); // degraded is detail: the replica serves
+        Assert.StartsWith("degraded since", (string)health.Data["fleet"], StringComparison.Ordinal);
         Assert.Equal(FleetState.Trusted, B0(r2).FleetState); // ...until the fleet is unreachable: then r2 decides alone
         Assert.True(B0(r2).IsAvailable);
         B0(r1).Breaker.Reset("reset by admin");
