@@ -38,7 +38,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
     private long _sequence; // verdicts published by this process
     private long _sent;
     private long _received;
-    private DateTimeOffset? _degradedSince;
+    private long _degradedSinceMs; // Unix ms since Redis has been unreachable; 0 while connected (one word: read by status, written by heartbeats and publishers)
     private bool _connected;
     private Histogram<double>? _roundTrip;
     private double _degradedBefore; // seconds of outages that ended
@@ -74,7 +74,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
         }
     }
 
-    private double DegradedSeconds() => _degradedBefore + (_degradedSince is { } since ? (_time.GetUtcNow() - since).TotalSeconds : 0);
+    private double DegradedSeconds() => Volatile.Read(ref _degradedBefore) + (DegradedSince is { } since ? (_time.GetUtcNow() - since).TotalSeconds : 0);
 
     /// <summary>Raised after every heartbeat (worked or not) and every verdict received, once acted on (for tests and the dashboard).</summary>
     public event Action? Progressed;
@@ -88,7 +88,7 @@ internal sealed class FleetMember : IHostedService, IDisposable
     public bool Connected => Volatile.Read(ref _connected);
 
     /// <summary>Since when Redis has been unreachable; null while connected (or before the first attempt).</summary>
-    public DateTimeOffset? DegradedSince => _degradedSince;
+    public DateTimeOffset? DegradedSince => Volatile.Read(ref _degradedSinceMs) is var ms and not 0 ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
     public long MessagesSent => Interlocked.Read(ref _sent);
 
@@ -257,9 +257,9 @@ internal sealed class FleetMember : IHostedService, IDisposable
         var probes = RedisChannel.Literal(_keys.Probes);
         await subscriber.UnsubscribeAsync(probes).ConfigureAwait(false);
         await subscriber.SubscribeAsync(probes, (_, message) => OnProbeMessage(message)).ConfigureAwait(false);
-        var was = _degradedSince;
-        _degradedBefore += was is { } since ? (_time.GetUtcNow() - since).TotalSeconds : 0;
-        _degradedSince = null;
+        var was = DegradedSince;
+        Volatile.Write(ref _degradedBefore, _degradedBefore + (was is { } since ? (_time.GetUtcNow() - since).TotalSeconds : 0));
+        Volatile.Write(ref _degradedSinceMs, 0);
         Volatile.Write(ref _connected, true);
 
         // The live replicas' standing verdicts; this replica's own are written anew (what it held out before may be back).
@@ -316,12 +316,11 @@ internal sealed class FleetMember : IHostedService, IDisposable
     {
         var wasConnected = Volatile.Read(ref _connected);
         Volatile.Write(ref _connected, false);
-        if (_degradedSince is not null)
+        if (Interlocked.CompareExchange(ref _degradedSinceMs, Math.Max(1, _time.GetUtcNow().ToUnixTimeMilliseconds()), 0) != 0)
         {
-            return;
+            return; // already degraded (a heartbeat and a publisher may both find out): one warning per outage
         }
 
-        _degradedSince = _time.GetUtcNow();
         View.Clear();
         _verified.Clear();
         _probing.Clear();
