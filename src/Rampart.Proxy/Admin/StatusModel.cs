@@ -30,7 +30,7 @@ public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStat
         return new(time.GetUtcNow(), [.. catalog.Clusters.Select(ClusterStatus.From)], proxy is null ? null : ConfigStatus.From(proxy))
         {
             Server = proxy is null ? null : new ServerStatus(proxy.ServerCounters.Served, proxy.ServerCounters.HandedOff, proxy.AccessLog?.Dropped),
-            Fleet = proxy?.Fleet is { } fleet ? FleetStatus.From(fleet, proxy.Clusters) : null,
+            Fleet = proxy?.Fleet is { } fleet ? FleetStatus.From(fleet) : null,
             Discovery = proxy is null ? null : [.. proxy.Discovery.Names.OrderBy(n => n.Key.Host, StringComparer.Ordinal).Select(n => DiscoveryStatus.From(n.Key, n.Value))],
         };
     }
@@ -84,15 +84,15 @@ public sealed record FleetStatus(
     long MessagesSent,
     long MessagesReceived)
 {
-    internal static FleetStatus From(Fleet.FleetMember fleet, IEnumerable<ClusterState> clusters) => new(
+    internal static FleetStatus From(Fleet.FleetMember fleet) => new(
         fleet.Name,
         fleet.View.Self,
         fleet.Connected ? "connected" : "degraded",
         fleet.DegradedSince,
         [.. fleet.View.Live.Order(StringComparer.Ordinal)],
         fleet.ConfiguredQuorum,
-        [.. fleet.View.HeldOut().Select(k => FleetHeldOutStatus.From(fleet, k, clusters))],
-        [.. clusters.SelectMany(c => c.Destinations.Select(d => new FleetProbersStatus(c.Id, d.Id, fleet.Connected ? fleet.Probers(new(c.Id, d.Id)) : [fleet.View.Self])))],
+        [.. fleet.View.HeldOut().Select(k => FleetHeldOutStatus.From(fleet, k))],
+        [.. fleet.Destinations().Select(x => new FleetProbersStatus(x.Cluster.Id, x.Destination.Id, fleet.Connected ? fleet.Probers(new(x.Cluster.Id, x.Destination.Id)) : [fleet.View.Self]))],
         fleet.MessagesSent,
         fleet.MessagesReceived);
 }
@@ -103,11 +103,10 @@ public sealed record FleetProbersStatus(string Cluster, string Destination, IRea
 /// <summary>A destination other live replicas hold out: who and why, who votes on it, and the quorum now.</summary>
 public sealed record FleetHeldOutStatus(string Cluster, string Destination, IReadOnlyList<FleetVerdictStatus> By, IReadOnlyList<string> Voters, int Quorum)
 {
-    internal static FleetHeldOutStatus From(Fleet.FleetMember fleet, Fleet.DestinationKey key, IEnumerable<ClusterState> clusters)
+    internal static FleetHeldOutStatus From(Fleet.FleetMember fleet, Fleet.DestinationKey key)
     {
         var by = fleet.View.HeldOutBy(key).Select(b => new FleetVerdictStatus(b.Replica, b.Reason)).ToList();
-        var destination = clusters.FirstOrDefault(c => c.Id.Equals(key.Cluster, StringComparison.OrdinalIgnoreCase))?.Destinations.FirstOrDefault(d => d.Id.Equals(key.Destination, StringComparison.OrdinalIgnoreCase));
-        return destination is null
+        return fleet.Find(key) is not { } destination
             ? new(key.Cluster, key.Destination, by, [], 0)
             : new(key.Cluster, key.Destination, by, fleet.Voters(key, destination), fleet.QuorumFor(key, destination));
     }

@@ -21,13 +21,9 @@ internal sealed partial class FleetMember
     {
         var since = _time.GetUtcNow() - VoterWindow;
         var voters = new HashSet<string>(View.SpokeOf(key, since), StringComparer.Ordinal);
-        var probed = destination.ActiveHealthOptions.Enabled; // probers are informed only where probes run
-        if (probed)
-        {
-            voters.UnionWith(Probers(key).Where(p => p != View.Self));
-        }
-
-        var informedHere = destination.IsHeldOutHere || _informed.GetValueOrDefault(key) >= since || (probed && Probers(key).Contains(View.Self));
+        IReadOnlyList<string> probers = destination.ActiveHealthOptions.Enabled ? Probers(key) : []; // probers are informed only where probes run
+        voters.UnionWith(probers.Where(p => p != View.Self));
+        var informedHere = destination.IsHeldOutHere || _informed.GetValueOrDefault(key) >= since || probers.Contains(View.Self);
         if (informedHere)
         {
             voters.Add(View.Self);

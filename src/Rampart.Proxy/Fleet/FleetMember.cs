@@ -282,10 +282,12 @@ internal sealed partial class FleetMember : IHostedService, IDisposable
         FleetLog.Degraded(_logger, _options.Name, error, wasConnected);
     }
 
-    private IEnumerable<(ClusterState Cluster, DestinationState Destination)> Destinations() =>
+    /// <summary>The proxy's destinations now, with their clusters: what the fleet speaks of.</summary>
+    internal IEnumerable<(ClusterState Cluster, DestinationState Destination)> Destinations() =>
         _proxy.Clusters.SelectMany(c => c.Destinations.Select(d => (c, d)));
 
-    private DestinationState? Find(DestinationKey key) =>
+    /// <summary>The proxy's destination a fleet message names, now; null when the proxy has none by that name.</summary>
+    internal DestinationState? Find(DestinationKey key) =>
         _proxy.Clusters.FirstOrDefault(c => c.Id.Equals(key.Cluster, StringComparison.OrdinalIgnoreCase))
             ?.Destinations.FirstOrDefault(d => d.Id.Equals(key.Destination, StringComparison.OrdinalIgnoreCase));
 }

@@ -217,7 +217,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         output.Write(_held.WrittenSpan);
         if (!_hasDate)
         {
-            output.Write(StatusLines.Date());
+            output.Write(StatusLines.Date(time));
         }
 
         if (Closing)
@@ -239,7 +239,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         ResponseStarted = true;
         (Status, BodyBytes) = (status, text.Length);
         output.Write(StatusLines.For(status));
-        output.Write(StatusLines.Date());
+        output.Write(StatusLines.Date(time));
         if (close)
         {
             output.Write("Connection: close\r\n"u8);

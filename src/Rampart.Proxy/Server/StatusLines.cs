@@ -20,10 +20,10 @@ internal static class StatusLines
         return Lines[status] ??= Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {ReasonPhrases.GetReasonPhrase(status)}\r\n");
     }
 
-    /// <summary><c>Date: …\r\n</c> for now, as Kestrel writes it when the response has none (its value changes once a second).</summary>
-    public static ReadOnlySpan<byte> Date()
+    /// <summary><c>Date: …\r\n</c> for now by <paramref name="time"/>, as Kestrel writes it when the response has none (its value changes once a second).</summary>
+    public static ReadOnlySpan<byte> Date(TimeProvider time)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = time.GetUtcNow();
         var second = now.ToUnixTimeSeconds();
         var line = Volatile.Read(ref _date);
         if (line.Second != second)
