@@ -4,24 +4,23 @@ using System.Net.Sockets;
 namespace Rampart.Proxy.Forwarding.Fast;
 
 /// <summary>
-/// One connection to a destination: a socket with a pipe each way, and a timer that bounds every wait on it (the
+/// One connection to a destination: a socket with a reader and a writer straight on it (<see cref="SocketReader"/>,
+/// <see cref="SocketWriter"/>), and a timer that bounds every wait on it (the
 /// attempt timeout as an activity timeout, as YARP's). Reused only after a request fully sent and a response fully
 /// read and well framed, with nothing left over.
 /// </summary>
 internal sealed class Http1Connection : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
     private readonly TimeSpan _activityTimeout;
     private readonly CancellationTokenSource _activity = new();
 
     private Http1Connection(Socket socket, TimeSpan activityTimeout)
     {
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
         _activityTimeout = activityTimeout;
-        Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 8192, minimumReadSize: 2048, leaveOpen: true));
-        Writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
+        Reader = new SocketReader(socket);
+        Writer = new SocketWriter(socket);
     }
 
     public PipeReader Reader { get; }
@@ -109,7 +108,7 @@ internal sealed class Http1Connection : IAsyncDisposable
         var closed = new IOException("connection closed");
         Writer.Complete(closed);
         Reader.Complete(closed);
-        _stream.Dispose();
+        _socket.Dispose();
         _activity.Dispose();
     }
 
