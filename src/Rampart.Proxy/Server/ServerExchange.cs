@@ -145,8 +145,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
     /// Sends what was written to the client. A client that reads slower than Kestrel's minimum response data rate
     /// (a grace period, then the rate for the bytes of this flush) is cut off by the connection's heartbeat.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask FlushAsync()
+    public ValueTask FlushAsync()
     {
         if (limits.MinResponseDataRate > 0)
         {
@@ -154,9 +153,32 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
             Volatile.Write(ref _flushDeadline, time.GetTimestamp() + (long)(allowed * time.TimestampFrequency));
         }
 
+        ValueTask flushing;
         try
         {
-            await Http1Bodies.FlushToClientAsync(output).ConfigureAwait(false);
+            flushing = Http1Bodies.FlushToClientAsync(output);
+        }
+        catch
+        {
+            Volatile.Write(ref _flushDeadline, 0);
+            throw;
+        }
+
+        if (flushing.IsCompletedSuccessfully)
+        {
+            Volatile.Write(ref _flushDeadline, 0);
+            return default;
+        }
+
+        return AwaitFlushAsync(flushing);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitFlushAsync(ValueTask flushing)
+    {
+        try
+        {
+            await flushing.ConfigureAwait(false);
         }
         finally
         {

@@ -52,17 +52,39 @@ internal static class Http1Bodies
     }
 
     /// <summary>Copies the response body by its framing; true when it ended as framed (the connection may be reused).</summary>
+    /// <remarks>No body, or a length body already received whole (the usual small response): done without suspending.</remarks>
+    public static ValueTask<bool> CopyResponseAsync(Http1Connection connection, ResponseHead head, IFastExchange client)
+    {
+        switch (head.Framing)
+        {
+            case BodyFraming.None:
+                return new ValueTask<bool>(true);
+            case BodyFraming.ContentLength:
+                var remaining = CopyReceived(connection, client, head.ContentLength);
+                return remaining == 0 ? new ValueTask<bool>(true) : CopyRestAsync(connection, client, remaining, flush: remaining < head.ContentLength);
+            default:
+                return CopyFramedAsync(connection, head, client);
+        }
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<bool> CopyResponseAsync(Http1Connection connection, ResponseHead head, IFastExchange client)
+    private static async ValueTask<bool> CopyRestAsync(Http1Connection connection, IFastExchange client, long remaining, bool flush)
+    {
+        if (flush)
+        {
+            await client.FlushBodyAsync().ConfigureAwait(false); // what was passed on goes out before the wait for more
+        }
+
+        await CopyAsync(connection, client, remaining).ConfigureAwait(false);
+        return true;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<bool> CopyFramedAsync(Http1Connection connection, ResponseHead head, IFastExchange client)
     {
         var reader = connection.Reader;
         switch (head.Framing)
         {
-            case BodyFraming.None:
-                return true;
-            case BodyFraming.ContentLength:
-                await CopyAsync(connection, client, head.ContentLength).ConfigureAwait(false);
-                return true;
             case BodyFraming.Chunked:
                 while (true)
                 {
@@ -126,6 +148,30 @@ internal static class Http1Bodies
         }
     }
 
+    // Passes on what of the next `length` bytes was already received, without waiting; returns how many are left.
+    private static long CopyReceived(Http1Connection connection, IFastExchange client, long length)
+    {
+        if (length == 0 || !connection.Reader.TryRead(out var result))
+        {
+            return length;
+        }
+
+        var take = Math.Min(length, result.Buffer.Length);
+        foreach (var segment in result.Buffer.Slice(0, take))
+        {
+            client.WriteBody(segment.Span);
+        }
+
+        connection.Reader.AdvanceTo(result.Buffer.GetPosition(take));
+        length -= take;
+        if (length > 0)
+        {
+            ThrowIfEnded(result, "before the end of the body");
+        }
+
+        return length;
+    }
+
     // Copies exactly `remaining` bytes from the destination to the client, flushing as it goes (back-pressure) but the last.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask CopyAsync(Http1Connection connection, IFastExchange client, long remaining)
@@ -152,20 +198,48 @@ internal static class Http1Bodies
     }
 
     /// <summary>Flushes a client's pipe: back-pressure, and <see cref="ClientGoneException"/> when the client is gone.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public static async ValueTask FlushToClientAsync(PipeWriter writer)
+    public static ValueTask FlushToClientAsync(PipeWriter writer)
     {
-        var flushed = await writer.FlushAsync().ConfigureAwait(false);
+        var flushing = writer.FlushAsync();
+        if (!flushing.IsCompletedSuccessfully)
+        {
+            return AwaitClientFlushAsync(flushing);
+        }
+
+        ThrowIfClientGone(flushing.Result);
+        return default;
+    }
+
+    /// <summary>Sends what was written to the destination; its activity timer bounds the wait.</summary>
+    public static ValueTask FlushAsync(Http1Connection connection)
+    {
+        var flushing = connection.Writer.FlushAsync(connection.Arm());
+        if (!flushing.IsCompletedSuccessfully)
+        {
+            return AwaitFlushAsync(connection, flushing);
+        }
+
+        ThrowIfNotFlushed(connection, flushing.Result);
+        return default;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask AwaitClientFlushAsync(ValueTask<FlushResult> flushing) => ThrowIfClientGone(await flushing.ConfigureAwait(false));
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask AwaitFlushAsync(Http1Connection connection, ValueTask<FlushResult> flushing) =>
+        ThrowIfNotFlushed(connection, await flushing.ConfigureAwait(false));
+
+    private static void ThrowIfClientGone(FlushResult flushed)
+    {
         if (flushed.IsCanceled || flushed.IsCompleted)
         {
             throw new ClientGoneException();
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public static async ValueTask FlushAsync(Http1Connection connection)
+    private static void ThrowIfNotFlushed(Http1Connection connection, FlushResult flushed)
     {
-        var flushed = await connection.Writer.FlushAsync(connection.Arm()).ConfigureAwait(false);
         if (flushed.IsCanceled)
         {
             throw new OperationCanceledException(connection.Token); // the timer fired or the attempt was cancelled: the pipe is done

@@ -5,20 +5,19 @@ namespace Rampart.Proxy.Forwarding.Fast;
 
 /// <summary>
 /// One connection to a destination: a socket with a reader and a writer straight on it (<see cref="SocketReader"/>,
-/// <see cref="SocketWriter"/>), and a timer that bounds every wait on it (the
-/// attempt timeout as an activity timeout, as YARP's). Reused only after a request fully sent and a response fully
+/// <see cref="SocketWriter"/>), and a timer that bounds every wait on it (the attempt timeout as an activity timeout,
+/// as YARP's: <see cref="ActivityTimer"/>). Reused only after a request fully sent and a response fully
 /// read and well framed, with nothing left over.
 /// </summary>
 internal sealed class Http1Connection : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly TimeSpan _activityTimeout;
-    private readonly CancellationTokenSource _activity = new();
+    private readonly ActivityTimer _activity;
 
-    private Http1Connection(Socket socket, TimeSpan activityTimeout)
+    private Http1Connection(Socket socket, TimeSpan activityTimeout, TimeProvider time)
     {
         _socket = socket;
-        _activityTimeout = activityTimeout;
+        _activity = new ActivityTimer(time, activityTimeout);
         Reader = new SocketReader(socket);
         Writer = new SocketWriter(socket);
     }
@@ -31,7 +30,7 @@ internal sealed class Http1Connection : IAsyncDisposable
     public CancellationToken Token => _activity.Token;
 
     /// <summary>Whether the waits on it were ended: the activity timer fired, or <see cref="Abort"/> (the attempt's caller tells which: a cancelled attempt is classified first).</summary>
-    public bool TimedOut => _activity.IsCancellationRequested;
+    public bool TimedOut => _activity.IsCancelled;
 
     /// <summary>Whether it served a request before this one (a stale reused connection may fail before any byte of a response).</summary>
     public bool Reused { get; set; }
@@ -39,7 +38,7 @@ internal sealed class Http1Connection : IAsyncDisposable
     /// <summary>When it went back to the pool (a timestamp).</summary>
     public long IdleSince { get; set; }
 
-    public static async ValueTask<Http1Connection> ConnectAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async ValueTask<Http1Connection> ConnectAsync(string host, int port, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -47,7 +46,7 @@ internal sealed class Http1Connection : IAsyncDisposable
             using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             connectTimeout.CancelAfter(timeout);
             await socket.ConnectAsync(host, port, connectTimeout.Token).ConfigureAwait(false);
-            return new Http1Connection(socket, timeout);
+            return new Http1Connection(socket, timeout, time);
         }
         catch
         {
@@ -56,30 +55,16 @@ internal sealed class Http1Connection : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts (or restarts) the activity timer before a wait.</summary>
-    public CancellationToken Arm()
-    {
-        _activity.CancelAfter(_activityTimeout);
-        return _activity.Token;
-    }
+    /// <summary>Activity, before a wait: the activity timeout counts from now.</summary>
+    public CancellationToken Arm() => _activity.Touch();
 
     /// <summary>Called by the attempt's cancellation: every wait on the connection ends.</summary>
-    public void Abort()
-    {
-        try
-        {
-            _activity.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Closed already: nothing waits on it any more.
-        }
-    }
+    public void Abort() => _activity.Cancel();
 
-    /// <summary>Readies it for the pool: the timer stopped and reset. False when it cannot be reused (the timer fired).</summary>
+    /// <summary>Readies it for the pool: the activity timer stopped. False when it cannot be reused (the timer fired, or it was aborted).</summary>
     public bool TryIdle()
     {
-        if (!_activity.TryReset())
+        if (!_activity.TryStop())
         {
             return false;
         }

@@ -43,7 +43,7 @@ internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTi
     }
 
     public ValueTask<Http1Connection> ConnectAsync(CancellationToken cancellationToken) =>
-        Http1Connection.ConnectAsync(_host, _port, connectTimeout, cancellationToken);
+        Http1Connection.ConnectAsync(_host, _port, connectTimeout, time, cancellationToken);
 
     /// <summary>Gives a connection that served a whole exchange back; closes it when the pool is full or disposed.</summary>
     public void Return(Http1Connection connection)
