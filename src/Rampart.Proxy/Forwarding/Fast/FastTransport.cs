@@ -21,15 +21,23 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
         ResponseBody,
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<AttemptEnd> SendAsync(IFastExchange exchange, AttemptLoop attempts, CancellationToken cancellationToken)
+    public ValueTask<AttemptEnd> SendAsync(IFastExchange exchange, AttemptLoop attempts, CancellationToken cancellationToken)
     {
         var body = exchange.Body;
         body?.Restart();
         var pool = client.PoolFor(attempts.Destination);
-        for (var fresh = false; ; fresh = true)
+        return ExchangeAsync(exchange, attempts, pool.TryTakeIdle(), pool, body, cancellationToken);
+    }
+
+    public void PrepareRetry(IFastExchange exchange) => exchange.PrepareRetry();
+
+    // One attempt: on the idle connection given, or a new one; a pooled connection found closed is replaced once.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<AttemptEnd> ExchangeAsync(
+        IFastExchange exchange, AttemptLoop attempts, Http1Connection? connection, Http1Pool pool, ClientBodyStream? body, CancellationToken cancellationToken)
+    {
+        for (var fresh = connection is null; ; fresh = true)
         {
-            var connection = fresh ? null : pool.TryTakeIdle();
             if (connection is null)
             {
                 try
@@ -50,112 +58,107 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                 }
             }
 
-            var (end, stale) = await ExchangeAsync(exchange, attempts, connection, pool, body, cancellationToken).ConfigureAwait(false);
-            if (stale && !fresh)
-            {
-                continue; // a pooled connection the destination had closed: nothing reached it, one fresh try
-            }
-
-            return end;
-        }
-    }
-
-    public void PrepareRetry(IFastExchange exchange) => exchange.PrepareRetry();
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(AttemptEnd End, bool Stale)> ExchangeAsync(
-        IFastExchange exchange, AttemptLoop attempts, Http1Connection connection, Http1Pool pool, ClientBodyStream? body, CancellationToken cancellationToken)
-    {
-        using var abort = cancellationToken.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
-        var phase = Phase.Request;
-        var received = false;
-        Task? sending = null;
-        try
-        {
-            exchange.WriteHead(connection.Writer, pool, forwarded);
-            await Http1Bodies.FlushAsync(connection).ConfigureAwait(false);
-            if (exchange.Framing != RequestWriter.Framing.None)
-            {
-                sending = Http1Bodies.SendAsync(connection, exchange.RequestBody!, exchange.Framing == RequestWriter.Framing.Chunked);
-            }
-
-            var head = ResponseHeadPool.Rent();
+            using var abort = cancellationToken.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
+            var phase = Phase.Request;
+            var received = false;
+            Task? sending = null;
             try
             {
-                while (true)
+                exchange.WriteHead(connection.Writer, pool, forwarded);
+                await Http1Bodies.FlushAsync(connection).ConfigureAwait(false);
+                if (exchange.Framing != RequestWriter.Framing.None)
                 {
-                    var result = await connection.Reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
-                    var buffer = result.Buffer;
-                    var headLength = ResponseParser.FindHead(buffer, MaxHeadBytes);
-                    if (headLength < 0)
+                    sending = Http1Bodies.SendAsync(connection, exchange.RequestBody!, exchange.Framing == RequestWriter.Framing.Chunked);
+                }
+
+                var head = ResponseHeadPool.Rent();
+                try
+                {
+                    while (true)
                     {
-                        received |= !buffer.IsEmpty;
-                        if (result.IsCompleted)
+                        if (!connection.Reader.TryRead(out var result))
                         {
-                            connection.Reader.AdvanceTo(buffer.End);
-                            throw new Http1Bodies.ConnectionClosedException(received ? "connection closed inside a response head" : "connection closed before a response");
+                            result = connection.Reader.Received(await connection.Reader.ReceiveAsync(connection.Arm()).ConfigureAwait(false));
                         }
 
-                        connection.Reader.AdvanceTo(buffer.Start, buffer.End);
-                        continue;
+                        var buffer = result.Buffer;
+                        var headLength = ResponseParser.FindHead(buffer, MaxHeadBytes);
+                        if (headLength < 0)
+                        {
+                            received |= !buffer.IsEmpty;
+                            if (result.IsCompleted)
+                            {
+                                connection.Reader.AdvanceTo(buffer.End);
+                                throw new Http1Bodies.ConnectionClosedException(received ? "connection closed inside a response head" : "connection closed before a response");
+                            }
+
+                            connection.Reader.AdvanceTo(buffer.Start, buffer.End);
+                            continue;
+                        }
+
+                        received = true;
+                        if (sending is { IsCompleted: false })
+                        {
+                            // As SocketsHttpHandler does: the request goes out whole before its response is passed on (a client
+                            // that stalls its body is answered 408 on both paths, and the connection stays in step). An interim
+                            // response waits too: the body is already on its way, nothing waits for it.
+                            connection.Reader.AdvanceTo(buffer.Start, buffer.Start);
+                            await sending.ConfigureAwait(false);
+                            continue;
+                        }
+
+                        var headBytes = buffer.Slice(0, headLength);
+                        var verdict = PassOn(headBytes, exchange, attempts, head);
+                        connection.Reader.AdvanceTo(headBytes.End);
+                        if (head.IsInterim)
+                        {
+                            continue; // an interim response (100 Continue, 103 Early Hints): the final one follows
+                        }
+
+                        if (verdict != ResponseVerdict.PassOn)
+                        {
+                            await CloseAsync(connection, sending).ConfigureAwait(false); // kept from the client: its body is not read, the connection not reused
+                            return AttemptEnd.Received;
+                        }
+
+                        break;
                     }
 
-                    received = true;
-                    if (sending is { IsCompleted: false })
+                    phase = Phase.ResponseBody;
+                    var complete = await Http1Bodies.CopyResponseAsync(connection, head, exchange).ConfigureAwait(false);
+                    exchange.EndBody();
+                    var requestSent = sending is null || (sending.IsCompleted && sending.IsCompletedSuccessfully);
+                    if (complete && head.KeepAlive && requestSent && NothingLeftOver(connection))
                     {
-                        // As SocketsHttpHandler does: the request goes out whole before its response is passed on (a client
-                        // that stalls its body is answered 408 on both paths, and the connection stays in step). An interim
-                        // response waits too: the body is already on its way, nothing waits for it.
-                        connection.Reader.AdvanceTo(buffer.Start, buffer.Start);
-                        await sending.ConfigureAwait(false);
-                        continue;
+                        pool.Return(connection);
                     }
-
-                    var headBytes = buffer.Slice(0, headLength);
-                    var verdict = PassOn(headBytes, exchange, attempts, head);
-                    connection.Reader.AdvanceTo(headBytes.End);
-                    if (head.IsInterim)
+                    else
                     {
-                        continue; // an interim response (100 Continue, 103 Early Hints): the final one follows
+                        await CloseAsync(connection, sending).ConfigureAwait(false);
                     }
 
-                    if (verdict != ResponseVerdict.PassOn)
-                    {
-                        await CloseAsync(connection, sending).ConfigureAwait(false); // kept from the client: its body is not read, the connection not reused
-                        return (AttemptEnd.Received, false);
-                    }
-
-                    break;
+                    return AttemptEnd.Received;
                 }
-
-                phase = Phase.ResponseBody;
-                var complete = await Http1Bodies.CopyResponseAsync(connection, head, exchange).ConfigureAwait(false);
-                exchange.EndBody();
-                var requestSent = sending is null || (sending.IsCompleted && sending.IsCompletedSuccessfully);
-                if (complete && head.KeepAlive && requestSent && NothingLeftOver(connection))
+                finally
                 {
-                    pool.Return(connection);
+                    ResponseHeadPool.Return(head);
                 }
-                else
-                {
-                    await CloseAsync(connection, sending).ConfigureAwait(false);
-                }
-
-                return (AttemptEnd.Received, false);
             }
-            finally
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
             {
-                ResponseHeadPool.Return(head);
+                var timedOut = connection.TimedOut; // read before closing, which aborts every wait
+                await CloseAsync(connection, sending).ConfigureAwait(false);
+                var stale = connection.Reused && !received && phase == Phase.Request && (body?.Progress ?? RequestBodyProgress.None) == RequestBodyProgress.None
+                    && ex is Http1Bodies.ConnectionClosedException or IOException { InnerException: SocketException } or SocketException;
+                var cancelled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested; // the caller left or the deadline passed
+                if (stale && !fresh)
+                {
+                    connection = null; // a pooled connection the destination had closed: nothing reached it, one fresh try
+                    continue;
+                }
+
+                return Describe(ex, phase, timedOut, cancelled, body, exchange);
             }
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
-        {
-            var timedOut = connection.TimedOut; // read before closing, which aborts every wait
-            await CloseAsync(connection, sending).ConfigureAwait(false);
-            var stale = connection.Reused && !received && phase == Phase.Request && (body?.Progress ?? RequestBodyProgress.None) == RequestBodyProgress.None
-                && ex is Http1Bodies.ConnectionClosedException or IOException { InnerException: SocketException } or SocketException;
-            var cancelled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested; // the caller left or the deadline passed
-            return (Describe(ex, phase, timedOut, cancelled, body, exchange), stale);
         }
     }
 

@@ -22,7 +22,7 @@ internal sealed class Http1Connection : IAsyncDisposable
         Writer = new SocketWriter(socket);
     }
 
-    public PipeReader Reader { get; }
+    public SocketReader Reader { get; }
 
     public PipeWriter Writer { get; }
 

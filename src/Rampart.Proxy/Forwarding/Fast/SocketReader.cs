@@ -57,6 +57,24 @@ internal sealed class SocketReader(Socket socket, int initialBytes = 8192) : Pip
         return Awaited(receiving);
     }
 
+    /// <summary>
+    /// A read without the <see cref="ReadAsync"/> wrapper, for a caller that awaits the socket itself (one async frame
+    /// less on the way of every response): the bytes of one <c>recv</c>; pass its count to <see cref="Received"/>.
+    /// </summary>
+    public ValueTask<int> ReceiveAsync(CancellationToken cancellationToken) => socket.ReceiveAsync(MakeRoom(), SocketFlags.None, cancellationToken);
+
+    /// <summary>What there is after a <see cref="ReceiveAsync"/> that received <paramref name="count"/> bytes (0: the end).</summary>
+    public ReadResult Received(int count)
+    {
+        if (count == 0)
+        {
+            _eof = true;
+        }
+
+        _end += count;
+        return Result();
+    }
+
     public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
 
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
@@ -82,17 +100,6 @@ internal sealed class SocketReader(Socket socket, int initialBytes = 8192) : Pip
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ReadResult> Awaited(ValueTask<int> receiving) => Received(await receiving.ConfigureAwait(false));
-
-    private ReadResult Received(int count)
-    {
-        if (count == 0)
-        {
-            _eof = true;
-        }
-
-        _end += count;
-        return Result();
-    }
 
     private ReadResult Result() =>
         new(new ReadOnlySequence<byte>(_buffer, _start, _end - _start), isCanceled: false, isCompleted: _eof);
