@@ -7,7 +7,8 @@
 # haproxy-h2 forward over it (nginx cannot proxy HTTP/2 to upstreams). H2=0 leaves them out.
 # More Rampart (or YARP: YARP_VARIANTS) variants in the same run (each on its own port, same config):
 #   RAMPART_VARIANTS="inline:DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1,Rampart__Server__InlineScheduling=true gcserver:DOTNET_gcServer=1"
-# RAMPART_BASELINE_REF=<git ref> also builds that commit's rampart and runs it as "base" (a before/after in one run).
+# RAMPART_BASELINE_REF=<git ref> also builds that commit's rampart and runs it as "base" (a before/after in one run);
+#   RAMPART_BASELINE_SETTINGS gives it settings in the variants' format, e.g. "Rampart__Clusters__web__Forwarder=Fast".
 # PIN=1 runs every proxy on CPU 1 and wrk and the backends on CPU 0 (taskset): each proxy then has one core of its
 # own, so its throughput follows its own cost per request rather than what it leaves to the load generator.
 # Besides req/s and latency it reports each proxy's CPU time per request (its process and children, from
@@ -63,7 +64,8 @@ pid[rampart]=$!
 variants=()
 port=8111
 if [ -n "${RAMPART_BASELINE_REF:-}" ]; then
-  (cd "$work" && exec "${on_proxy_cpu[@]}" dotnet "$work/Rampart.Host.base/Rampart.Host.dll" --config "$work/rampart.json" \
+  base_settings=${RAMPART_BASELINE_SETTINGS:-}
+  (cd "$work" && exec "${on_proxy_cpu[@]}" env ${base_settings//,/ } dotnet "$work/Rampart.Host.base/Rampart.Host.dll" --config "$work/rampart.json" \
      "--Rampart:Listen:0=http://127.0.0.1:$port" >"$work/rampart-base.log" 2>&1) & pids+=($!)
   url[base]=http://127.0.0.1:$port/
   pid[base]=$!

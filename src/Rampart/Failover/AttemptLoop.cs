@@ -19,10 +19,10 @@ namespace Rampart.Failover;
 /// destination's, and the deadline has not passed), nothing of the response has reached the caller, the request is idempotent
 /// with a replayable body or nothing of it reached the destination, attempts &lt; <c>Retry:MaxAttempts</c>, and the retry
 /// budget allows it. A failure status is kept from the caller and retried under the same rules.</para>
-/// <para>Pooled: <see cref="Rent"/> one per request and <see cref="Return"/> it when the request is over, so that the state, its
-/// deadline's token source and timer are not allocated per request. Not thread-safe: one request's attempts run one at a time.</para>
+/// <para>Pooled: <see cref="Rent"/> one per request and <see cref="Return"/> it when the request is over, so that the state and its
+/// deadline (a <see cref="LazyTimeout"/>: no timer set, no lock taken per request) are not allocated per request. Not thread-safe: one request's attempts run one at a time.</para>
 /// </remarks>
-#pragma warning disable CA1001 // pooled for the process's lifetime: its token source is reset or replaced, never leaked per request
+#pragma warning disable CA1001 // pooled for the process's lifetime: its deadline is reused or replaced, never leaked per request
 public sealed class AttemptLoop
 #pragma warning restore CA1001
 {
@@ -31,10 +31,9 @@ public sealed class AttemptLoop
 
     private static readonly ObjectPool<AttemptLoop> Pool = new(Environment.ProcessorCount * 64);
 
-    private CancellationTokenSource _cancel = new();
+    private LazyTimeout _deadline = new(TimeProvider.System);
     private CancellationTokenRegistration _callerAbort;
     private CancellationToken _caller;
-    private ITimer? _timer;
     private ClusterState _cluster = null!;
     private TriedDestinations _tried;
     private bool _idempotent;
@@ -63,7 +62,7 @@ public sealed class AttemptLoop
     public bool BufferBody => _hasBody && _replayable;
 
     /// <summary>Cancelled when the caller goes away or the request's deadline (<c>Timeout</c>) passes.</summary>
-    public CancellationToken Token => _cancel.Token;
+    public CancellationToken Token => _deadline.Token;
 
     /// <summary>Rents the state of a new request to <paramref name="cluster"/>; its deadline starts now.</summary>
     /// <param name="cluster">The cluster.</param>
@@ -81,17 +80,14 @@ public sealed class AttemptLoop
         loop._hasBody = hasBody;
         loop._replayable = !hasBody || FailoverRules.MayReplayBody(loop._idempotent, contentLength, retry);
         loop._caller = callerAborted;
-        loop._callerAbort = callerAborted.UnsafeRegister(Cancel, loop._cancel);
-        var time = cluster.Time;
-        if (time == TimeProvider.System)
+        if (loop._deadline.Time != cluster.Time)
         {
-            loop._cancel.CancelAfter(cluster.Options.Timeout); // the source's own timer, reset and kept by TryReset
-        }
-        else
-        {
-            loop._timer = time.CreateTimer(Cancel, loop._cancel, cluster.Options.Timeout, Timeout.InfiniteTimeSpan);
+            loop._deadline.Dispose(); // rented for a cluster on another clock (tests)
+            loop._deadline = new LazyTimeout(cluster.Time);
         }
 
+        loop._deadline.Start(cluster.Options.Timeout); // a timestamp: the timer is set only when it must fire earlier
+        loop._callerAbort = callerAborted.UnsafeRegister(static d => ((LazyTimeout)d!).Cancel(), loop._deadline);
         return loop;
     }
 
@@ -153,7 +149,7 @@ public sealed class AttemptLoop
             var span = StartSpan(destination, number); // null while tracing is off
             try
             {
-                end = await transport.SendAsync(request, this, _cancel.Token).ConfigureAwait(false);
+                end = await transport.SendAsync(request, this, _deadline.Token).ConfigureAwait(false);
             }
             catch
             {
@@ -192,7 +188,7 @@ public sealed class AttemptLoop
                 AttemptError.RequestBodyDestination or AttemptError.ResponseBodyDestination
                     or AttemptError.UpgradeRequestDestination or AttemptError.UpgradeResponseDestination => end.Error,
                 _ when callerGone => AttemptError.RequestCanceled,
-                _ when _cancel.IsCancellationRequested => AttemptError.DeadlinePassed,
+                _ when _deadline.IsCancelled => AttemptError.DeadlinePassed,
                 _ => end.Error,
             };
             var attribution = FailureAttribution.Of(error, end.Body);
@@ -297,12 +293,10 @@ public sealed class AttemptLoop
     public void Return()
     {
         _callerAbort.Dispose(); // waits for a running callback: none comes after
-        _timer?.Dispose();
-        _timer = null;
-        if (!_cancel.TryReset())
+        if (!_deadline.TryStop())
         {
-            _cancel.Dispose(); // cancelled (an abort or the deadline): a fresh one for the next request
-            _cancel = new CancellationTokenSource();
+            _deadline.Dispose(); // cancelled (an abort or the deadline): a fresh one for the next request
+            _deadline = new LazyTimeout(_deadline.Time);
         }
 
         _tried = default;
@@ -312,8 +306,6 @@ public sealed class AttemptLoop
         (_result, _detail, _verdict, Number) = (CallResult.Success, null, ResponseVerdict.PassOn, 0);
         Pool.Return(this);
     }
-
-    private static void Cancel(object? source) => ((CancellationTokenSource)source!).Cancel();
 
     private static string Describe(AttemptError error, Exception? exception) => error switch
     {

@@ -58,6 +58,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                 }
             }
 
+            connection.Begin();
             using var abort = cancellationToken.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
             var phase = Phase.Request;
             var received = false;

@@ -1,23 +1,26 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using Rampart.Failover;
 
 namespace Rampart.Proxy.Forwarding.Fast;
 
 /// <summary>
 /// One connection to a destination: a socket with a reader and a writer straight on it (<see cref="SocketReader"/>,
 /// <see cref="SocketWriter"/>), and a timer that bounds every wait on it (the attempt timeout as an activity timeout,
-/// as YARP's: <see cref="ActivityTimer"/>). Reused only after a request fully sent and a response fully
+/// as YARP's, on a <see cref="LazyTimeout"/>: a timestamp per wait). Reused only after a request fully sent and a response fully
 /// read and well framed, with nothing left over.
 /// </summary>
 internal sealed class Http1Connection : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly ActivityTimer _activity;
+    private readonly TimeSpan _activityTimeout;
+    private readonly LazyTimeout _activity;
 
     private Http1Connection(Socket socket, TimeSpan activityTimeout, TimeProvider time)
     {
         _socket = socket;
-        _activity = new ActivityTimer(time, activityTimeout);
+        _activityTimeout = activityTimeout;
+        _activity = new LazyTimeout(time);
         Reader = new SocketReader(socket);
         Writer = new SocketWriter(socket);
     }
@@ -54,6 +57,9 @@ internal sealed class Http1Connection : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>An exchange starts on it: the activity timeout counts from now.</summary>
+    public void Begin() => _activity.Start(_activityTimeout);
 
     /// <summary>Activity, before a wait: the activity timeout counts from now.</summary>
     public CancellationToken Arm() => _activity.Touch();
