@@ -50,7 +50,7 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
         _exactVersionConfig = _requestConfig with { VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         if (options.UsesFastForwarder)
         {
-            FastClient = fastClient ?? new Http1Client(options.AttemptTimeout, cluster.Time);
+            FastClient = fastClient ?? new Http1Client(options.AttemptTimeout, cluster.Time, options.MaxConnectionsPerDestination);
             _fast = new FastTransport(FastClient, forwarded);
         }
     }

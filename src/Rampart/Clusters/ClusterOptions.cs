@@ -123,7 +123,6 @@ public sealed class ClusterOptions : FreezableOptions
         if (UsesFastForwarder)
         {
             errors.Check(HttpVersion == "1.1", nameof(Forwarder), "Fast speaks HTTP/1.1 only: HttpVersion must be 1.1", Forwarder);
-            errors.Check(MaxConnectionsPerDestination == 0, nameof(Forwarder), "Fast does not limit connections yet: MaxConnectionsPerDestination must be 0", Forwarder);
             foreach (var (id, destination) in Destinations)
             {
                 errors.Check(!destination.Address.StartsWith("https:", StringComparison.OrdinalIgnoreCase), $"{nameof(Destinations)}:{id}:{nameof(DestinationOptions.Address)}", "must be http:// with Forwarder Fast (no TLS on the fast path yet)", destination.Address);

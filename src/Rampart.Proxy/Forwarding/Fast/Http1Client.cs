@@ -4,12 +4,12 @@ using Rampart.Destinations;
 namespace Rampart.Proxy.Forwarding.Fast;
 
 /// <summary>A cluster's connection pools, one per destination (the fast path's counterpart of the YARP path's <c>HttpMessageInvoker</c>).</summary>
-internal sealed class Http1Client(TimeSpan connectTimeout, TimeProvider time) : IDisposable
+internal sealed class Http1Client(TimeSpan connectTimeout, TimeProvider time, int maxConnectionsPerDestination = 0) : IDisposable
 {
     private readonly ConcurrentDictionary<DestinationEndpoint, Http1Pool> _pools = new(ReferenceEqualityComparer.Instance);
 
     public Http1Pool PoolFor(DestinationState destination) =>
-        _pools.TryGetValue(destination.Endpoint, out var pool) ? pool : _pools.GetOrAdd(destination.Endpoint, endpoint => new Http1Pool(endpoint, connectTimeout, time));
+        _pools.TryGetValue(destination.Endpoint, out var pool) ? pool : _pools.GetOrAdd(destination.Endpoint, endpoint => new Http1Pool(endpoint, connectTimeout, time, maxConnectionsPerDestination));
 
     /// <summary>
     /// Closes the pools of every destination but <paramref name="destinations"/> (they left the cluster): a request still

@@ -16,9 +16,13 @@ internal sealed class Http1Connection : IAsyncDisposable
     private readonly TimeSpan _activityTimeout;
     private readonly LazyTimeout _activity;
 
-    private Http1Connection(Socket socket, TimeSpan activityTimeout, TimeProvider time)
+    private readonly Action? _closed;
+    private int _closing;
+
+    private Http1Connection(Socket socket, TimeSpan activityTimeout, TimeProvider time, Action? closed)
     {
         _socket = socket;
+        _closed = closed;
         _activityTimeout = activityTimeout;
         _activity = new LazyTimeout(time);
         Reader = new SocketReader(socket);
@@ -41,7 +45,8 @@ internal sealed class Http1Connection : IAsyncDisposable
     /// <summary>When it went back to the pool (a timestamp).</summary>
     public long IdleSince { get; set; }
 
-    public static async ValueTask<Http1Connection> ConnectAsync(string host, int port, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>Opens a connection; <paramref name="closed"/> is called once when it closes (its slot under a connection limit).</summary>
+    public static async ValueTask<Http1Connection> ConnectAsync(string host, int port, TimeSpan timeout, TimeProvider time, Action? closed, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -49,7 +54,7 @@ internal sealed class Http1Connection : IAsyncDisposable
             using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             connectTimeout.CancelAfter(timeout);
             await socket.ConnectAsync(host, port, connectTimeout.Token).ConfigureAwait(false);
-            return new Http1Connection(socket, timeout, time);
+            return new Http1Connection(socket, timeout, time, closed);
         }
         catch
         {
@@ -92,15 +97,21 @@ internal sealed class Http1Connection : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the connection (the socket is closed at once; nothing waits).</summary>
+    /// <summary>Closes the connection (the socket is closed at once; nothing waits). Once: a second call does nothing.</summary>
     public void Close()
     {
+        if (Interlocked.Exchange(ref _closing, 1) == 1)
+        {
+            return;
+        }
+
         // Never flushes what is left (a closed connection's bytes go nowhere) and never throws.
         var closed = new IOException("connection closed");
         Writer.Complete(closed);
         Reader.Complete(closed);
         _socket.Dispose();
         _activity.Dispose();
+        _closed?.Invoke();
     }
 
     public ValueTask DisposeAsync()

@@ -6,15 +6,17 @@ namespace Rampart.Proxy.Forwarding.Fast;
 /// <summary>
 /// The idle connections to one destination, lock-free (a slot array), with what every request to it writes the same
 /// way (its <c>Host</c> header's bytes, its path prefix). A connection idle for long, or that the destination closed
-/// meanwhile, is not reused.
+/// meanwhile, is not reused. With <c>MaxConnectionsPerDestination</c> (<paramref name="maxConnections"/> &gt; 0), at
+/// most that many are open at once and the requests beyond wait for one (<see cref="ConnectionLimit"/>).
 /// </summary>
-internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTimeout, TimeProvider time) : IDisposable
+internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTimeout, TimeProvider time, int maxConnections = 0) : IDisposable
 {
     private const int MaxIdle = 256;
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CheckAfter = TimeSpan.FromSeconds(1);
 
     private readonly ObjectPool<Http1Connection> _idle = new(MaxIdle);
+    private readonly ConnectionLimit? _limit = maxConnections > 0 ? new ConnectionLimit(maxConnections) : null;
     private readonly string _host = endpoint.Address.IdnHost;
     private readonly int _port = endpoint.Address.Port;
     private volatile bool _disposed;
@@ -42,8 +44,35 @@ internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTi
         return null;
     }
 
-    public ValueTask<Http1Connection> ConnectAsync(CancellationToken cancellationToken) =>
-        Http1Connection.ConnectAsync(_host, _port, connectTimeout, time, cancellationToken);
+    /// <summary>Connections open to the destination now (counted only under a limit; 0 without one).</summary>
+    public int Open => _limit?.Open ?? 0;
+
+    /// <summary>
+    /// A new connection; under a limit with every slot taken, the first connection another request is done with (or
+    /// a new one in the first slot freed), waiting within <paramref name="cancellationToken"/>.
+    /// </summary>
+    public async ValueTask<Http1Connection> ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (_limit is null)
+        {
+            return await Http1Connection.ConnectAsync(_host, _port, connectTimeout, time, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!_limit.TryOpen() && await _limit.WaitAsync(TryTakeIdle, Return, cancellationToken).ConfigureAwait(false) is { } handedOver)
+        {
+            return handedOver;
+        }
+
+        try
+        {
+            return await Http1Connection.ConnectAsync(_host, _port, connectTimeout, time, _limit.Closed, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _limit.Closed(); // the slot it was to use
+            throw;
+        }
+    }
 
     /// <summary>Gives a connection that served a whole exchange back; closes it when the pool is full or disposed.</summary>
     public void Return(Http1Connection connection)
@@ -51,8 +80,19 @@ internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTi
         if (!_disposed && connection.TryIdle())
         {
             connection.IdleSince = time.GetTimestamp();
+            if (_limit is { HasWaiters: true } && _limit.TryHandOver(connection))
+            {
+                return; // a request waited for it
+            }
+
             if (_idle.TryReturn(connection))
             {
+                // A request that began to wait as it went idle takes it now (it looked before this one was back).
+                if (_limit is { HasWaiters: true } && TryTakeIdle() is { } idle && !_limit.TryHandOver(idle))
+                {
+                    _idle.TryReturn(idle);
+                }
+
                 return;
             }
         }
