@@ -28,6 +28,18 @@ internal sealed class Forwarder(int[] ports)
 
     public async Task RunAsync(ConnectionContext connection)
     {
+        try
+        {
+            await ServeAsync(connection);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ConnectionResetException or OperationCanceledException)
+        {
+            // wrk hung up at the end of a round: this connection ends, the probe goes on
+        }
+    }
+
+    private async Task ServeAsync(ConnectionContext connection)
+    {
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         while (true)
