@@ -48,7 +48,10 @@ internal sealed class LazyTimeout : IDisposable
     /// <summary>Starts a use: the deadline is <paramref name="timeout"/> from now (until <see cref="Touch"/> moves it).</summary>
     public CancellationToken Start(TimeSpan timeout)
     {
-        var ticks = timeout == System.Threading.Timeout.InfiniteTimeSpan ? Unscheduled : (long)(timeout.TotalSeconds * Time.TimestampFrequency);
+        var seconds = Math.Max(0, timeout.TotalSeconds);
+        var ticks = timeout == System.Threading.Timeout.InfiniteTimeSpan || seconds >= long.MaxValue / 2.0 / Time.TimestampFrequency
+            ? Unscheduled // infinite, or too far off to ever come
+            : (long)(seconds * Time.TimestampFrequency);
         Volatile.Write(ref _timeoutTicks, ticks);
         var deadline = DeadlineFrom(Time.GetTimestamp(), ticks);
         Volatile.Write(ref _deadline, deadline);

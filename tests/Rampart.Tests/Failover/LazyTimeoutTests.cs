@@ -86,11 +86,13 @@ public sealed class LazyTimeoutTests
         Assert.True(token.IsCancellationRequested);
     }
 
-    [Fact]
-    public void Infinite_NeverFires()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InfiniteOrTooFarOff_NeverFires(bool infinite)
     {
         using var timeout = new LazyTimeout(_time);
-        var token = timeout.Start(Timeout.InfiniteTimeSpan);
+        var token = timeout.Start(infinite ? Timeout.InfiniteTimeSpan : TimeSpan.MaxValue);
 
         _time.Advance(TimeSpan.FromDays(365));
 
