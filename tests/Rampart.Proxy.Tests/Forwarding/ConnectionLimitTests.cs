@@ -18,13 +18,7 @@ public sealed class ConnectionLimitTests
     public async Task RequestsBeyondTheLimit_WaitForAConnection_AndAreAllServed(string forwarder)
     {
         await using var backend = new GatedBackend();
-        await using var f = await ProxyFixture.StartAsync(backends: 0, settings: new Dictionary<string, string?>
-        {
-            ["Rampart:Clusters:web:Forwarder"] = forwarder,
-            ["Rampart:Clusters:web:MaxConnectionsPerDestination"] = "2",
-            ["Rampart:Clusters:web:Destinations:gated:Address"] = backend.Address.ToString(),
-            ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
-        });
+        await using var f = await StartAsync(backend, forwarder, limit: 2);
 
         var requests = Enumerable.Range(0, 6).Select(i => f.Client.GetStringAsync($"/{i}")).ToArray();
         await Wait.UntilAsync(() => backend.Held == 2, "two requests held at the destination", [backend]);
@@ -45,13 +39,7 @@ public sealed class ConnectionLimitTests
     public async Task AWaiterWhoseClientLeaves_TakesNothingWithIt(string forwarder)
     {
         await using var backend = new GatedBackend();
-        await using var f = await ProxyFixture.StartAsync(backends: 0, settings: new Dictionary<string, string?>
-        {
-            ["Rampart:Clusters:web:Forwarder"] = forwarder,
-            ["Rampart:Clusters:web:MaxConnectionsPerDestination"] = "1",
-            ["Rampart:Clusters:web:Destinations:gated:Address"] = backend.Address.ToString(),
-            ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
-        });
+        await using var f = await StartAsync(backend, forwarder, limit: 1);
         var first = f.Client.GetStringAsync("/held");
         await Wait.UntilAsync(() => backend.Held == 1, "the first request held", [backend]);
 
@@ -74,15 +62,7 @@ public sealed class ConnectionLimitTests
     public async Task ARequestWaitingPastItsDeadline_Is504_AsOnTheOtherPath(string forwarder)
     {
         await using var backend = new GatedBackend();
-        await using var f = await ProxyFixture.StartAsync(backends: 0, settings: new Dictionary<string, string?>
-        {
-            ["Rampart:Clusters:web:Forwarder"] = forwarder,
-            ["Rampart:Clusters:web:MaxConnectionsPerDestination"] = "1",
-            ["Rampart:Clusters:web:Timeout"] = "00:00:00.500",
-            ["Rampart:Clusters:web:AttemptTimeout"] = "00:00:00.500",
-            ["Rampart:Clusters:web:Destinations:gated:Address"] = backend.Address.ToString(),
-            ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
-        });
+        await using var f = await StartAsync(backend, forwarder, limit: 1, timeout: "00:00:00.500");
         var first = f.Client.GetAsync("/held");
         await Wait.UntilAsync(() => backend.Held == 1, "the first request held", [backend]);
 
@@ -94,6 +74,25 @@ public sealed class ConnectionLimitTests
         // As any request past its deadline without an answer (FailureAttribution): the destination's slowness — here
         // it holds the one connection the other request waited for. Both data paths count it the same way.
         Assert.Equal(2, f.Cluster.Destinations.Single().Failures);
+    }
+
+    // One cluster, the gated destination its only one, no probes; the timeout is the request's and each attempt's.
+    private static Task<ProxyFixture> StartAsync(GatedBackend backend, string forwarder, int limit, string? timeout = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Rampart:Clusters:web:Forwarder"] = forwarder,
+            ["Rampart:Clusters:web:MaxConnectionsPerDestination"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Rampart:Clusters:web:Destinations:gated:Address"] = backend.Address.ToString(),
+            ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
+        };
+        if (timeout is not null)
+        {
+            settings["Rampart:Clusters:web:Timeout"] = timeout;
+            settings["Rampart:Clusters:web:AttemptTimeout"] = timeout;
+        }
+
+        return ProxyFixture.StartAsync(backends: 0, settings: settings);
     }
 
     /// <summary>A destination that holds every request until released, counting its connections.</summary>
