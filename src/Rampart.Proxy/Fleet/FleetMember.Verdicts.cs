@@ -78,12 +78,12 @@ internal sealed partial class FleetMember
     // A local transition: tell the fleet when what this replica holds out changed, and recount the quorum.
     private void OnLocalTransition(DestinationState destination, DestinationTransition transition)
     {
-        if (!Connected || Find(new DestinationKey(destination.ClusterId, destination.Id)) != destination)
+        var key = new DestinationKey(destination.ClusterId, destination.Id);
+        if (!Connected || Find(key) != destination)
         {
             return; // degraded, or a destination a reload replaced
         }
 
-        var key = new DestinationKey(destination.ClusterId, destination.Id);
         var held = destination.IsHeldOutHere;
         var kept = transition.Signal == HealthSignal.Fleet && !held && transition.Reason.StartsWith("verified here", StringComparison.Ordinal);
         if (_published.GetValueOrDefault(key) != held || kept)
@@ -122,7 +122,6 @@ internal sealed partial class FleetMember
         {
             Degrade(ex.Message); // the next heartbeat resyncs
         }
-
     }
 
     // What the fleet's verdicts mean for one destination here: suspicion when a live replica holds it out that it was

@@ -88,9 +88,9 @@ internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTi
             if (_idle.TryReturn(connection))
             {
                 // A request that began to wait as it went idle takes it now (it looked before this one was back).
-                if (_limit is { HasWaiters: true } && TryTakeIdle() is { } idle && !_limit.TryHandOver(idle))
+                if (_limit is { HasWaiters: true } && TryTakeIdle() is { } idle && !_limit.TryHandOver(idle) && !_idle.TryReturn(idle))
                 {
-                    _idle.TryReturn(idle);
+                    idle.Close(); // the pool filled up meanwhile: closed (its slot freed), never dropped open
                 }
 
                 return;

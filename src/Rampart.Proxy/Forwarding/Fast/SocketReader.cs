@@ -47,8 +47,7 @@ internal sealed class SocketReader(Socket socket, int initialBytes = 8192) : Pip
             return new ValueTask<ReadResult>(buffered);
         }
 
-        var free = MakeRoom();
-        var receiving = socket.ReceiveAsync(free, SocketFlags.None, cancellationToken);
+        var receiving = ReceiveAsync(cancellationToken);
         if (receiving.IsCompletedSuccessfully)
         {
             return new ValueTask<ReadResult>(Received(receiving.Result));
