@@ -71,7 +71,7 @@ internal sealed class DnsResolver
         var priority = services.Min(s => s.Priority);
         var resolved = await Task.WhenAll(services.Where(s => s.Priority == priority)
             .Select(s => AddressesAsync(s.Target.Value.TrimEnd('.'), s.Port, response.Additionals, cancellationToken))).ConfigureAwait(false);
-        var ttl = resolved.Select(r => r.TimeToLive).Append(TimeSpan.FromSeconds(services.Min(s => s.TimeToLive))).Min();
+        var ttl = resolved.Select(r => r.TimeToLive).Append(TimeSpan.FromSeconds(services.Min(s => s.InitialTimeToLive))).Min();
         return new DnsAnswer([.. resolved.SelectMany(r => r.Endpoints).Distinct().Order(EndpointOrder.Instance)], ttl);
     }
 
@@ -93,9 +93,11 @@ internal sealed class DnsResolver
             : throw new DnsResolutionException($"{type} query: {response.ErrorMessage}");
     }
 
+    // The TTLs as the server gave them: a record's TimeToLive counts down on the wall clock from when it was read (a
+    // loaded machine read 4 for a 5 s record), while the schedule runs on the discovery's own clock.
     private static DnsAnswer Answer(List<AddressRecord> records, int port) => new(
         [.. records.Select(r => new IPEndPoint(r.Address, port)).Distinct().Order(EndpointOrder.Instance)],
-        records.Count == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(records.Min(r => r.TimeToLive)));
+        records.Count == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(records.Min(r => r.InitialTimeToLive)));
 
     private static bool Same(DnsString name, string host) => string.Equals(name.Value.TrimEnd('.'), host.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
 

@@ -42,6 +42,8 @@ public sealed partial class DestinationState
     private int _inFlight;
     private long _requests;
     private long _failures;
+    private long _successes;
+    private long _ignored;
     private long _refusedEjections;
 
     /// <summary>Creates the state of a destination that has not been probed yet.</summary>
@@ -170,6 +172,12 @@ public sealed partial class DestinationState
     /// <summary>Requests reported as failures so far.</summary>
     public long Failures => Volatile.Read(ref _failures);
 
+    /// <summary>Requests reported as successes so far.</summary>
+    internal long Successes => Volatile.Read(ref _successes);
+
+    /// <summary>Requests reported as ignored so far (neither the destination's success nor its failure: the caller gave up, the request was bad).</summary>
+    internal long Ignored => Volatile.Read(ref _ignored);
+
     /// <summary>Ejections that passive checking wanted but the cluster's <see cref="PassiveHealthOptions.MaxEjectionPercent"/> refused.</summary>
     public long RefusedEjections => Volatile.Read(ref _refusedEjections);
 
@@ -241,10 +249,7 @@ public sealed partial class DestinationState
     public void Report(in DestinationLease lease, CallResult result, string? failureDetail = null)
     {
         Interlocked.Decrement(ref _inFlight);
-        if (result == CallResult.Failure)
-        {
-            Interlocked.Increment(ref _failures);
-        }
+        Interlocked.Increment(ref result == CallResult.Success ? ref _successes : ref result == CallResult.Failure ? ref _failures : ref _ignored);
 
         var current = lease.Generation == Volatile.Read(ref _generation);
         // Always report to the breaker, so that a trial permit is released even when the result is stale.

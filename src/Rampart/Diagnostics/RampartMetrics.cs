@@ -20,7 +20,6 @@ public sealed class RampartMetrics
     /// <summary>The meter's name.</summary>
     public const string MeterName = "Rampart";
 
-    private readonly Counter<long> _requests;
     private readonly Histogram<double> _attemptDuration;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _noDestination;
@@ -36,7 +35,8 @@ public sealed class RampartMetrics
         ArgumentNullException.ThrowIfNull(catalog);
         var clusters = () => catalog.Clusters;
         var meter = meterFactory.Create(MeterName);
-        _requests = meter.CreateCounter<long>("rampart.requests", "{attempt}", "Attempts sent to destinations, by outcome (success, failure, ignored).");
+        // Read off each destination's own counts when collected: no record on the request path.
+        meter.CreateObservableCounter("rampart.requests", () => Outcomes(clusters()), "{attempt}", "Attempts sent to destinations, by outcome (success, failure, ignored).");
         _attemptDuration = meter.CreateHistogram<double>("rampart.attempt.duration", "s", "How long each attempt took, until its response headers or its failure.");
         _retries = meter.CreateCounter<long>("rampart.retries", "{retry}", "Failed attempts tried again on another destination.");
         _noDestination = meter.CreateCounter<long>("rampart.no_destination", "{request}", "Requests answered 503 because no destination was available.");
@@ -50,7 +50,7 @@ public sealed class RampartMetrics
         meter.CreateObservableUpDownCounter("rampart.destination.in_flight", () => Each(clusters(), d => d.InFlight), "{request}", "Requests in flight to the destination.");
     }
 
-    /// <summary>Counts one attempt and its duration.</summary>
+    /// <summary>Records one attempt's duration (the attempt itself is counted by its destination: <c>rampart.requests</c>).</summary>
     public void RecordAttempt(DestinationState destination, CallResult result, TimeSpan duration)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -60,7 +60,6 @@ public sealed class RampartMetrics
             { "destination.id", destination.Id },
             { "outcome", Outcome(result) },
         };
-        _requests.Add(1, tags);
         _attemptDuration.Record(duration.TotalSeconds, tags);
     }
 
@@ -108,6 +107,25 @@ public sealed class RampartMetrics
         CallResult.Failure => "failure",
         _ => "ignored",
     };
+
+    private static IEnumerable<Measurement<long>> Outcomes(IReadOnlyList<ClusterState> clusters)
+    {
+        foreach (var cluster in clusters)
+        {
+            foreach (var d in cluster.Destinations)
+            {
+                yield return Count(d, d.Successes, CallResult.Success);
+                yield return Count(d, d.Failures, CallResult.Failure);
+                yield return Count(d, d.Ignored, CallResult.Ignored);
+            }
+        }
+
+        static Measurement<long> Count(DestinationState d, long value, CallResult outcome) => new(
+            value,
+            new KeyValuePair<string, object?>("cluster.id", d.ClusterId),
+            new KeyValuePair<string, object?>("destination.id", d.Id),
+            new KeyValuePair<string, object?>("outcome", Outcome(outcome)));
+    }
 
     private static IEnumerable<Measurement<int>> Each(IReadOnlyList<ClusterState> clusters, Func<DestinationState, int> read)
     {

@@ -79,7 +79,8 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                     {
                         if (!connection.Reader.TryRead(out var result))
                         {
-                            result = connection.Reader.Received(await connection.Reader.ReceiveAsync(connection.Arm()).ConfigureAwait(false));
+                            connection.Touch();
+                            result = connection.Reader.Received(await connection.Reader.ReceiveAsync(CancellationToken.None).ConfigureAwait(false));
                         }
 
                         var buffer = result.Buffer;
@@ -149,9 +150,10 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
             {
                 var timedOut = connection.TimedOut; // read before closing, which aborts every wait
                 await CloseAsync(connection, sending).ConfigureAwait(false);
-                var stale = connection.Reused && !received && phase == Phase.Request && (body?.Progress ?? RequestBodyProgress.None) == RequestBodyProgress.None
+                var stale = !timedOut && connection.Reused && !received && phase == Phase.Request && (body?.Progress ?? RequestBodyProgress.None) == RequestBodyProgress.None
                     && ex is Http1Bodies.ConnectionClosedException or IOException { InnerException: SocketException } or SocketException;
-                var cancelled = ex is OperationCanceledException && cancellationToken.IsCancellationRequested; // the caller left or the deadline passed
+                // The caller left or the deadline passed (the abort closed the socket: the wait ended in whichever of these).
+                var cancelled = cancellationToken.IsCancellationRequested && ex is OperationCanceledException or SocketException or ObjectDisposedException;
                 if (stale && !fresh)
                 {
                     connection = null; // a pooled connection the destination had closed: nothing reached it, one fresh try

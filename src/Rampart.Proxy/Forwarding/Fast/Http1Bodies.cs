@@ -88,7 +88,7 @@ internal static class Http1Bodies
             case BodyFraming.Chunked:
                 while (true)
                 {
-                    var result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
+                    var result = await ReadAsync(connection).ConfigureAwait(false);
                     if (!ChunkedBody.TryReadSize(result.Buffer, out var size, out var consumed))
                     {
                         reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
@@ -101,7 +101,7 @@ internal static class Http1Bodies
                     {
                         while (true)
                         {
-                            result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
+                            result = await ReadAsync(connection).ConfigureAwait(false);
                             if (ChunkedBody.TrySkipTrailers(result.Buffer, out var trailers))
                             {
                                 reader.AdvanceTo(result.Buffer.GetPosition(trailers)); // trailers are not passed on
@@ -116,7 +116,7 @@ internal static class Http1Bodies
                     await CopyAsync(connection, client, size).ConfigureAwait(false);
                     while (true)
                     {
-                        result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
+                        result = await ReadAsync(connection).ConfigureAwait(false);
                         if (ChunkedBody.TryReadDataEnd(result.Buffer))
                         {
                             reader.AdvanceTo(result.Buffer.GetPosition(2));
@@ -131,7 +131,7 @@ internal static class Http1Bodies
             default: // until the destination closes
                 while (true)
                 {
-                    var result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
+                    var result = await ReadAsync(connection).ConfigureAwait(false);
                     foreach (var segment in result.Buffer)
                     {
                         client.WriteBody(segment.Span);
@@ -179,7 +179,7 @@ internal static class Http1Bodies
         var reader = connection.Reader;
         while (remaining > 0)
         {
-            var result = await reader.ReadAsync(connection.Arm()).ConfigureAwait(false);
+            var result = await ReadAsync(connection).ConfigureAwait(false);
             var buffer = result.Buffer;
             var take = Math.Min(remaining, buffer.Length);
             foreach (var segment in buffer.Slice(0, take))
@@ -195,6 +195,13 @@ internal static class Http1Bodies
                 await client.FlushBodyAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    // A read of the destination's bytes: its activity timer bounds it (by closing the socket: no token per read).
+    private static ValueTask<ReadResult> ReadAsync(Http1Connection connection)
+    {
+        connection.Touch();
+        return connection.Reader.ReadAsync();
     }
 
     /// <summary>Flushes a client's pipe: back-pressure, and <see cref="ClientGoneException"/> when the client is gone.</summary>
@@ -213,7 +220,8 @@ internal static class Http1Bodies
     /// <summary>Sends what was written to the destination; its activity timer bounds the wait.</summary>
     public static ValueTask FlushAsync(Http1Connection connection)
     {
-        var flushing = connection.Writer.FlushAsync(connection.Arm());
+        connection.Touch();
+        var flushing = connection.Writer.FlushAsync();
         if (!flushing.IsCompletedSuccessfully)
         {
             return AwaitFlushAsync(connection, flushing);

@@ -7,14 +7,16 @@ namespace Rampart.Proxy.Forwarding.Fast;
 /// <summary>
 /// One connection to a destination: a socket with a reader and a writer straight on it (<see cref="SocketReader"/>,
 /// <see cref="SocketWriter"/>), and a timer that bounds every wait on it (the attempt timeout as an activity timeout,
-/// as YARP's, on a <see cref="LazyTimeout"/>: a timestamp per wait). Reused only after a request fully sent and a response fully
-/// read and well framed, with nothing left over.
+/// as YARP's, on a <see cref="LazyTimeout"/>: a timestamp per wait). When the timer fires or the attempt is aborted, the
+/// socket is closed: every read and send on it ends at once, and none of them registers a cancellation of its own.
+/// Reused only after a request fully sent and a response fully read and well framed, with nothing left over.
 /// </summary>
 internal sealed class Http1Connection : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly TimeSpan _activityTimeout;
     private readonly LazyTimeout _activity;
+    private readonly CancellationTokenRegistration _closeOnAbort;
 
     private readonly Action? _closed;
     private int _closing;
@@ -25,6 +27,7 @@ internal sealed class Http1Connection : IAsyncDisposable
         _closed = closed;
         _activityTimeout = activityTimeout;
         _activity = new LazyTimeout(time);
+        _closeOnAbort = _activity.Token.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket); // once per connection, not per wait
         Reader = new SocketReader(socket);
         Writer = new SocketWriter(socket);
     }
@@ -66,10 +69,13 @@ internal sealed class Http1Connection : IAsyncDisposable
     /// <summary>An exchange starts on it: the activity timeout counts from now.</summary>
     public void Begin() => _activity.Start(_activityTimeout);
 
-    /// <summary>Activity, before a wait: the activity timeout counts from now.</summary>
+    /// <summary>Activity, before a read or send on the socket: the activity timeout counts from now (when it passes, the socket is closed).</summary>
+    public void Touch() => _activity.Touch();
+
+    /// <summary>Activity, before a wait elsewhere (the client's request body): the activity timeout counts from now; the token ends the wait.</summary>
     public CancellationToken Arm() => _activity.Touch();
 
-    /// <summary>Called by the attempt's cancellation: every wait on the connection ends.</summary>
+    /// <summary>Called by the attempt's cancellation: every wait on the connection ends (the socket is closed).</summary>
     public void Abort() => _activity.Cancel();
 
     /// <summary>Readies it for the pool: the activity timer stopped. False when it cannot be reused (the timer fired, or it was aborted).</summary>
@@ -109,6 +115,7 @@ internal sealed class Http1Connection : IAsyncDisposable
         var closed = new IOException("connection closed");
         Writer.Complete(closed);
         Reader.Complete(closed);
+        _closeOnAbort.Dispose();
         _socket.Dispose();
         _activity.Dispose();
         _closed?.Invoke();

@@ -60,7 +60,7 @@ internal sealed class SocketReader(Socket socket, int initialBytes = 8192) : Pip
     /// A read without the <see cref="ReadAsync"/> wrapper, for a caller that awaits the socket itself (one async frame
     /// less on the way of every response): the bytes of one <c>recv</c>; pass its count to <see cref="Received"/>.
     /// </summary>
-    public ValueTask<int> ReceiveAsync(CancellationToken cancellationToken) => socket.ReceiveAsync(MakeRoom(), SocketFlags.None, cancellationToken);
+    public ValueTask<int> ReceiveAsync(CancellationToken cancellationToken = default) => socket.ReceiveAsync(MakeRoom(), SocketFlags.None, cancellationToken);
 
     /// <summary>What there is after a <see cref="ReceiveAsync"/> that received <paramref name="count"/> bytes (0: the end).</summary>
     public ReadResult Received(int count)
