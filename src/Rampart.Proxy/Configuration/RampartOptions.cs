@@ -169,10 +169,10 @@ public sealed class ServerOptions : FreezableOptions
 
     /// <summary>
     /// Rampart's own HTTP/1.1 server on the plain-HTTP listeners: while every request goes to one cluster with
-    /// <c>Forwarder: Fast</c> (one route that matches everything), it serves requests without a body or with a
-    /// <c>Content-Length</c> body itself, without Kestrel's <c>HttpContext</c>; the first request it does not take (a
-    /// chunked body, an upgrade, HTTP/1.0, anything unusual or malformed) and HTTP/2 go on in Kestrel's server, with the
-    /// rest of that connection. Read at start. Default true.
+    /// <c>Forwarder: Fast</c> (one route that matches everything), it serves requests without a body, with a
+    /// <c>Content-Length</c> body or a chunked one itself, without Kestrel's <c>HttpContext</c>; the first request it does
+    /// not take (another transfer coding, an upgrade, HTTP/1.0, anything unusual or malformed) and HTTP/2 go on in
+    /// Kestrel's server, with the rest of that connection. Read at start. Default true.
     /// </summary>
     public bool FastServer { get; set => field = Settable(value); } = true;
 }

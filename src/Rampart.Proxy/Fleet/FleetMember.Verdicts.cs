@@ -107,8 +107,11 @@ internal sealed partial class FleetMember
             var db = _redis!.GetDatabase();
             if (held)
             {
-                db.HashSet(_keys.Mine, FleetKeys.Field(key), verdict, flags: CommandFlags.FireAndForget);
-                db.KeyExpire(_keys.Mine, _options.Heartbeat * 3, CommandFlags.FireAndForget);
+                // One transaction: the hash never stands without its time to live (a dead replica's verdicts go with it).
+                var write = db.CreateTransaction();
+                _ = write.HashSetAsync(_keys.Mine, FleetKeys.Field(key), verdict);
+                _ = write.KeyExpireAsync(_keys.Mine, _options.Heartbeat * 3);
+                write.Execute(CommandFlags.FireAndForget);
             }
             else
             {

@@ -175,6 +175,19 @@ internal sealed partial class FleetMember : IHostedService, IDisposable
         Progressed?.Invoke();
     }
 
+    // Says anew what this replica holds out now (after a resync, or when its hash expired).
+    private void SayStanding()
+    {
+        _published.Clear();
+        foreach (var (cluster, destination) in Destinations())
+        {
+            if (destination.IsHeldOutHere)
+            {
+                Say(new DestinationKey(cluster.Id, destination.Id), held: true, "held out here", destination.Generation);
+            }
+        }
+    }
+
     // One heartbeat: say this replica is alive, learn who else is, resync after an outage, and act on what changed.
     private async Task BeatAsync()
     {
@@ -183,7 +196,9 @@ internal sealed partial class FleetMember : IHostedService, IDisposable
         var ttl = _options.Heartbeat * 3;
         await db.StringSetAsync(_keys.Heartbeat(View.Self), _time.GetUtcNow().ToUnixTimeMilliseconds(), ttl).ConfigureAwait(false);
         await db.SetAddAsync(_keys.Replicas, View.Self).ConfigureAwait(false);
-        await db.KeyExpireAsync(_keys.Mine, ttl).ConfigureAwait(false); // this replica's standing verdicts live as long as it does
+        // This replica's standing verdicts live as long as it does. Gone while it lives (a heartbeat came later than their
+        // time to live: a stalled process, a loaded machine), they are written again.
+        var standing = await db.KeyExpireAsync(_keys.Mine, ttl).ConfigureAwait(false);
         var members = (await db.SetMembersAsync(_keys.Replicas).ConfigureAwait(false)).Select(m => m.ToString()).ToList();
         var alive = await Task.WhenAll(members.Select(m => db.KeyExistsAsync(_keys.Heartbeat(m)))).ConfigureAwait(false);
         var live = members.Where((_, i) => alive[i]).ToList();
@@ -199,6 +214,10 @@ internal sealed partial class FleetMember : IHostedService, IDisposable
         if (resync)
         {
             await ResyncAsync(db, live).ConfigureAwait(false);
+        }
+        else if (!standing && _published.Values.Any(held => held))
+        {
+            SayStanding();
         }
 
         if (liveChanged || resync)
@@ -241,14 +260,7 @@ internal sealed partial class FleetMember : IHostedService, IDisposable
         }
 
         await db.KeyDeleteAsync(_keys.Mine).ConfigureAwait(false);
-        _published.Clear();
-        foreach (var (cluster, destination) in Destinations())
-        {
-            if (destination.IsHeldOutHere)
-            {
-                Say(new DestinationKey(cluster.Id, destination.Id), held: true, "held out here", destination.Generation);
-            }
-        }
+        SayStanding();
 
         if (was is not null)
         {

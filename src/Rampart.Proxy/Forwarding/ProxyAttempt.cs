@@ -35,6 +35,8 @@ internal sealed class ProxyAttempt : IFastExchange
 
     public bool IsHead => HttpMethods.IsHead(Context.Request.Method);
 
+    public System.IO.Pipelines.PipeReader? UpgradeInput => null; // upgrades on Kestrel's server go the YARP way
+
     public bool ResponseStarted => Context.Response.HasStarted;
 
     /// <summary>The response body's bytes passed to the client (for the access log).</summary>

@@ -13,8 +13,9 @@ namespace Rampart.Proxy.Server;
 /// <summary>
 /// A client's request head as Rampart's own server takes it: parsed by Kestrel's own <c>HttpParser</c> (the same
 /// strictness), its parts kept as offsets into the head's bytes. <see cref="TryRead"/> says whether the fast server
-/// takes the request; whatever it does not take — a malformed or unusual head, a chunked body, an upgrade, HTTP/1.0,
-/// a head near a limit — Kestrel's HTTP/1.1 server takes, with the rest of the connection.
+/// takes the request; whatever it does not take — a malformed or unusual head, a transfer coding other than chunked
+/// alone, a length and a coding together, an upgrade but a GET's without a body that <c>Connection</c> names (h2c
+/// aside), HTTP/1.0, a head near a limit — Kestrel's HTTP/1.1 server takes, with the rest of the connection.
 /// </summary>
 internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
 {
@@ -65,6 +66,23 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
     /// <summary>The client's <c>Content-Length</c> (the destination is told the same), or null when it sent none.</summary>
     public long? ContentLength { get; private set; }
 
+    /// <summary>Whether the body is chunked (<c>Transfer-Encoding: chunked</c>, and no <c>Content-Length</c>).</summary>
+    public bool Chunked { get; private set; }
+
+    /// <summary>Whether the client asks to upgrade the connection (a WebSocket): a GET without a body, with <c>Upgrade</c> and <c>Connection: upgrade</c>.</summary>
+    public bool IsUpgrade { get; private set; }
+
+    /// <summary>The <c>Upgrade</c> header's value in the head's bytes.</summary>
+    public Range Upgrade { get; private set; }
+
+    /// <summary>Whether the connection's bytes after the head are not this request's to leave in the pipe: a body, or an upgrade's tunnel.</summary>
+    public bool ConsumesConnection => HasBody || IsUpgrade;
+
+    private bool ConnectionUpgrade { get; set; }
+
+    /// <summary>Whether a body follows the head (a length above 0, or chunked).</summary>
+    public bool HasBody => ContentLength > 0 || Chunked;
+
     /// <summary>Whether the client waits for <c>100 Continue</c> before it sends its body (<c>Expect: 100-continue</c>).</summary>
     public bool ExpectContinue { get; private set; }
 
@@ -104,12 +122,13 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
 
         var copied = buffer.FirstSpan.Length < length; // a head across segments is parsed from a copy
         _bytes = copied ? Copy(buffer.Slice(0, length)) : buffer.First[..length];
-        if (!Parse(limits) || ContentLength > limits.MaxRequestBodySize || (ExpectContinue && !(ContentLength > 0)))
+        if (!Parse(limits) || ContentLength > limits.MaxRequestBodySize || (ExpectContinue && !HasBody) || (Chunked && ContentLength is not null)
+            || (IsUpgrade && (!ConnectionUpgrade || HasBody || ContentLength is not null || !ReferenceEquals(Method, HttpMethods.Get))))
         {
-            return -1;
+            return -1; // (a length and a coding together: Kestrel reads it as chunked, RFC 9112 §6.3, and ends the connection after it)
         }
 
-        if (ContentLength > 0 && !copied)
+        if (ConsumesConnection && !copied)
         {
             // The body is read off the same pipe, which lets the head's bytes go: the head moves to a copy of its own
             // (its parts are offsets from its start: they stay right).
@@ -150,7 +169,8 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
 
     private bool Parse(ServerLimits limits)
     {
-        (Method, IsHead, MethodLength, Target, Host, ContentLength, Close, Listed, HasForwardedChain, ExpectContinue) = ("", false, 0, default, default, null, false, [], false, false);
+        (Method, IsHead, MethodLength, Target, Host, ContentLength, Close, Listed, HasForwardedChain, ExpectContinue, Chunked) = ("", false, 0, default, default, null, false, [], false, false, false);
+        (IsUpgrade, Upgrade, ConnectionUpgrade) = (false, default, false);
         (HeaderCount, HostCount, _unusual, _targetText) = (0, 0, false, null);
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(_bytes));
         try
@@ -241,9 +261,16 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
                 ExpectContinue = true;
                 break;
             case 7 when Is(name, "Upgrade"u8):
+                // One protocol to switch to (a WebSocket's); h2c (HTTP/2 over cleartext by upgrade) is Kestrel's to refuse.
+                _unusual |= IsUpgrade || value.IsEmpty || value.IndexOf("h2c"u8) >= 0;
+                IsUpgrade = true;
+                Upgrade = new Range(valueStart, valueStart + value.Length);
+                break;
             case 17 when Is(name, "Transfer-Encoding"u8):
-                _unusual = true; // a chunked body or an upgrade: Kestrel's way
-                return;
+                // Chunked alone, once; any other coding (or a list) is Kestrel's to judge.
+                _unusual |= Chunked || !Is(value.Trim(" \t"u8), "chunked"u8);
+                Chunked = true;
+                break;
             case 14 when Is(name, "Content-Length"u8):
                 // One plain length within the limit; a second one, or anything else, is Kestrel's to judge (400, 413).
                 _unusual |= ContentLength is not null || value.Length is 0 or > 18 || value.ContainsAnyExceptInRange((byte)'0', (byte)'9');
@@ -289,6 +316,10 @@ internal sealed class RequestHead : IHttpRequestLineHandler, IHttpHeadersHandler
             if (Is(token, "close"u8))
             {
                 Close = true;
+            }
+            else if (Is(token, "upgrade"u8))
+            {
+                ConnectionUpgrade = true; // (Upgrade stays on the hop, but for an upgrade's own)
             }
             else if (token.Length > 0 && !Is(token, "keep-alive"u8))
             {

@@ -29,7 +29,8 @@ internal sealed partial class ServerConnection
     private readonly PipeReader _input;
     private readonly RequestHead _head = new();
     private readonly ServerExchange _exchange;
-    private readonly ContentLengthBody _body;
+    private readonly RequestBody _body;
+    private readonly ChunkedRequestFraming _chunked = new();
     private readonly TimeProvider _time;
     private int _state;
     private long _idleSince;
@@ -42,7 +43,7 @@ internal sealed partial class ServerConnection
         _connection = connection;
         _input = connection.Transport.Input;
         _time = server.Time;
-        _body = new ContentLengthBody(_time);
+        _body = new RequestBody(_time);
         _exchange = new ServerExchange(connection.Transport.Output, (connection.RemoteEndPoint as IPEndPoint)?.Address, server.Limits, _time);
     }
 
@@ -101,11 +102,11 @@ internal sealed partial class ServerConnection
                 return;
             }
 
-            // A body is read off the same pipe: the head (copied) is consumed first. Without one, the head stays in the
-            // pipe while it is served (its parts point into it) and is consumed after.
+            // A body, or an upgrade's tunnel, is read off the same pipe: the head (copied) is consumed first. Without
+            // either, the head stays in the pipe while it is served (its parts point into it) and is consumed after.
             var headEnd = buffer.GetPosition(headLength);
-            var hasBody = _head.ContentLength > 0;
-            if (hasBody)
+            var consumed = _head.ConsumesConnection;
+            if (consumed)
             {
                 _input.AdvanceTo(headEnd);
             }
@@ -123,7 +124,7 @@ internal sealed partial class ServerConnection
             }
 #pragma warning restore CA1031
 
-            if (!hasBody)
+            if (!consumed)
             {
                 _input.AdvanceTo(headEnd);
             }
@@ -148,24 +149,33 @@ internal sealed partial class ServerConnection
         var accessLog = _server.Proxy.AccessLog;
         var started = accessLog?.Start() ?? 0;
         using var span = RequestTracing.On ? StartSpan(cluster.Id) : null;
-        var length = _head.ContentLength;
-        var loop = AttemptLoop.Rent(cluster, _head.Method, hasBody: length > 0, length, _connection.ConnectionClosed);
+        var hasBody = _head.HasBody;
+        var loop = AttemptLoop.Rent(cluster, _head.Method, hasBody, _head.ContentLength, _connection.ConnectionClosed);
         ClientBodyStream? watch = null;
         Stream? body = null;
         FailoverResult result;
         try
         {
-            if (length > 0)
+            if (hasBody)
             {
                 // As on Kestrel's path: read through a watch (a failure reading it is the client's), buffered for
                 // replay when the loop says the request may be tried again. The watch is this request's own.
-                _body.Start(_input, length.Value, _head.ExpectContinue ? _connection.Transport.Output : null);
+                var sendContinueTo = _head.ExpectContinue ? _connection.Transport.Output : null;
+                if (_head.Chunked)
+                {
+                    _body.StartChunked(_input, _server.Limits, sendContinueTo, _chunked);
+                }
+                else
+                {
+                    _body.Start(_input, _head.ContentLength!.Value, sendContinueTo);
+                }
+
                 watch = new ClientBodyStream(_body);
                 var limit = cluster.Options.Retry.MaxBufferedBodyBytes;
                 body = loop.BufferBody ? new FileBufferingReadStream(watch, (int)Math.Min(limit, 64 * 1024), limit, Path.GetTempPath()) : watch;
             }
 
-            _exchange.Begin(_head, closing: _head.Close || _closeRequested, watch, body);
+            _exchange.Begin(_head, closing: _head.Close || _closeRequested, watch, body, _input);
             result = await loop.RunAsync<IFastExchange>(forwarder.Fast!, _exchange).ConfigureAwait(false);
         }
         finally
@@ -179,7 +189,7 @@ internal sealed partial class ServerConnection
         }
 
         _server.CountServed();
-        if (length > 0 && !_body.Done)
+        if (hasBody && !_body.Done)
         {
             _exchange.Closing = true; // the body was not read to its end: the answer says close, rather than the body being drained
         }
@@ -206,7 +216,7 @@ internal sealed partial class ServerConnection
                 return ConnectionEnd.Abort;
             }
 
-            if (length > 0 && !_body.Done)
+            if (hasBody && !_body.Done)
             {
                 await DrainAsync().ConfigureAwait(false);
             }

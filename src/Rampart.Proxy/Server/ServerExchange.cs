@@ -37,9 +37,12 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
 
     public Stream? RequestBody { get; private set; }
 
-    public RequestWriter.Framing Framing => _request.ContentLength is null ? RequestWriter.Framing.None : RequestWriter.Framing.ContentLength;
+    public RequestWriter.Framing Framing => _request.Chunked ? RequestWriter.Framing.Chunked
+        : _request.ContentLength is null ? RequestWriter.Framing.None : RequestWriter.Framing.ContentLength;
 
     public bool IsHead => _request.IsHead;
+
+    public PipeReader? UpgradeInput { get; private set; }
 
     public bool ResponseStarted { get; private set; }
 
@@ -49,10 +52,14 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
     /// <summary>The response body's bytes passed to the client (for the access log).</summary>
     public long BodyBytes { get; private set; }
 
-    /// <summary>A new request: its head, its body (the watch, and what the destination reads: the watch or a replay buffer over it).</summary>
-    public void Begin(RequestHead request, bool closing, ClientBodyStream? body, Stream? requestBody)
+    /// <summary>
+    /// A new request: its head, its body (the watch, and what the destination reads: the watch or a replay buffer over
+    /// it), and for an upgrade the connection's input, which carries the client's bytes after a 101.
+    /// </summary>
+    public void Begin(RequestHead request, bool closing, ClientBodyStream? body, Stream? requestBody, PipeReader? upgradeInput = null)
     {
         _request = request;
+        UpgradeInput = request.IsUpgrade ? upgradeInput : null;
         Body = body;
         RequestBody = requestBody ?? (request.ContentLength == 0 ? Stream.Null : null);
         Closing = closing;
@@ -88,6 +95,13 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
             destination.Write("\r\n"u8);
         }
 
+        if (UpgradeInput is not null)
+        {
+            destination.Write("Upgrade: "u8); // the one protocol the client asked for, and the option that makes it an upgrade
+            destination.Write(head[_request.Upgrade]);
+            destination.Write("\r\nConnection: Upgrade\r\n"u8);
+        }
+
         RequestWriter.WriteForwarded(destination, Forwarded(forwarded));
         RequestWriter.WriteTrace(destination, trace);
         RequestWriter.WriteFraming(destination, Framing, _request.ContentLength ?? 0);
@@ -99,15 +113,16 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         Status = parsed.Status;
         _held.Write(StatusLines.For(parsed.Status));
         (_framing, _hasDate, _chunked) = (parsed.Framing, false, false);
+        Closing |= parsed.Status == 101; // after a tunnel, the connection ends
         var listed = ResponseHeaders.Listed(head, parsed);
         Span<char> name = stackalloc char[64];
         foreach (var header in parsed.Headers)
         {
             var nameBytes = head.Slice(header.NameStart, header.NameLength);
             var chars = Chars(nameBytes, name);
-            if (!ResponseHeaders.Passes(chars, parsed.Status, listed))
+            if (!ResponseHeaders.Passes(chars, parsed.Status, listed) && !(parsed.Status == 101 && chars.Equals("Upgrade", StringComparison.OrdinalIgnoreCase)))
             {
-                continue;
+                continue; // (a 101's Upgrade reaches the client, whatever its Connection lists: it says what the tunnel speaks)
             }
 
             _hasDate |= chars.Equals("Date", StringComparison.OrdinalIgnoreCase);
@@ -147,7 +162,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
     /// </summary>
     public ValueTask FlushAsync()
     {
-        if (limits.MinResponseDataRate > 0)
+        if (limits.MinResponseDataRate > 0 && Status != 101) // a tunnel's bytes come when they come (as Kestrel, no data rate after an upgrade)
         {
             var allowed = limits.MinResponseDataRateGracePeriod.TotalSeconds + (output.UnflushedBytes / limits.MinResponseDataRate);
             Volatile.Write(ref _flushDeadline, time.GetTimestamp() + (long)(allowed * time.TimestampFrequency));
@@ -242,7 +257,11 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
             output.Write(StatusLines.Date(time));
         }
 
-        if (Closing)
+        if (Status == 101)
+        {
+            output.Write("Connection: Upgrade\r\n"u8);
+        }
+        else if (Closing)
         {
             output.Write("Connection: close\r\n"u8);
         }

@@ -107,6 +107,13 @@ public sealed class AttemptLoop
             return _verdict = ResponseVerdict.Retry; // a failure that will be retried is never shown to the caller
         }
 
+        if (status == 101 && !unexpectedUpgrade)
+        {
+            // An upgrade the request asked for (a WebSocket): the connection may live for hours. The request's deadline is
+            // over; the attempt's activity timeout bounds each wait of the tunnel, and the caller's leaving still ends it.
+            _deadline.TryStop();
+        }
+
         return _verdict = unexpectedUpgrade ? ResponseVerdict.Refuse : ResponseVerdict.PassOn;
     }
 

@@ -61,6 +61,27 @@ public sealed class UpgradeTests
         Assert.True(f.Destination(0).IsAvailable);
     }
 
+    [Fact]
+    public async Task ActiveWebSocket_OutlivesTheRequestsDeadline()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>
+        {
+            ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
+            ["Rampart:Clusters:web:AttemptTimeout"] = "00:00:01", // the idle limit: each echo comes well within it
+            ["Rampart:Clusters:web:Timeout"] = "00:00:01", // the request's deadline: over once the 101 is passed on
+        });
+        using var socket = await ConnectAsync(f);
+        var time = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; time.Elapsed < TimeSpan.FromSeconds(2.5); i++)
+        {
+            Assert.Equal($"hello {i}", await EchoAsync(socket, $"hello {i}"));
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(WebSocketState.Open, socket.State);
+        Assert.Equal(0, f.Destination(0).Failures);
+    }
+
     private static async Task<ClientWebSocket> ConnectAsync(ProxyFixture f)
     {
         var socket = new ClientWebSocket();

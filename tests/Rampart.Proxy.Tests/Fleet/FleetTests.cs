@@ -310,6 +310,7 @@ public sealed class FleetTests : IAsyncLifetime
         using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
         var db = redis.GetDatabase();
         var hash = $"rampart:{_fleet}:out:r1";
+        await Wait.UntilAsync(() => !B0(r1).IsHeldOutHere && !db.HashExists(hash, "web\nb0"), "b0 serves (its first probe passed)", [new Beats(r1)]);
 
         B0(r1).Breaker.Isolate("isolated by admin");
         await Wait.UntilAsync(() => db.HashExists(hash, "web\nb0"), "r1's verdict stands in its hash", [new Beats(r1)]);
@@ -318,6 +319,23 @@ public sealed class FleetTests : IAsyncLifetime
         Assert.InRange(db.KeyTimeToLive(hash)!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(600)); // three heartbeats of 200 ms: gone with a dead replica
         B0(r1).Reset("reset by admin");
         await Wait.UntilAsync(() => !db.HashExists(hash, "web\nb0"), "taken back", [new Beats(r1)]);
+    }
+
+    [Fact]
+    public async Task AStandingVerdictWhoseHashExpired_IsWrittenAgainAtTheNextHeartbeat()
+    {
+        var r1 = await ReplicaAsync("r1");
+        await AllLiveAsync(1);
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
+        var db = redis.GetDatabase();
+        var hash = $"rampart:{_fleet}:out:r1";
+        B0(r1).Breaker.Isolate("isolated by admin");
+        await Wait.UntilAsync(() => db.HashExists(hash, "web\nb0"), "r1's verdict stands in its hash", [new Beats(r1)]);
+
+        await db.KeyDeleteAsync(hash); // as when a heartbeat comes later than the hash's time to live
+
+        await Wait.UntilAsync(() => db.HashExists(hash, "web\nb0"), "written again", [new Beats(r1)]);
+        Assert.NotNull(db.KeyTimeToLive(hash));
     }
 
     [Fact]

@@ -117,19 +117,73 @@ public sealed class FastServerTests
     }
 
     [Fact]
-    public async Task AChunkedBody_TheConnectionGoesOnInKestrelsServer()
+    public async Task AChunkedBody_ServedByRampartsServer_DecodedAndChunkedAfresh_TheConnectionGoesOn()
     {
         await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
         var responses = await ExchangeAsync(f.Address,
             "GET /before HTTP/1.1\r\nHost: x\r\n\r\n"
-            + "POST /post HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+            + "POST /post HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\nX-Trailer: dropped\r\n\r\n"
+            + "POST /post HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
             + "GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 
-        Assert.Equal(3, Count(responses, "HTTP/1.1 200 OK\r\n"));
-        Assert.Equal(["hello"], f.Backends[0].Bodies);
+        Assert.Equal(4, Count(responses, "HTTP/1.1 200 OK\r\n"));
+        Assert.Equal(["hello 0123456789", ""], f.Backends[0].Bodies);
         var server = f.Services.GetRequiredService<FastServer>();
-        Assert.Equal(1, server.Served); // the first; Kestrel served the POST and what followed it
-        Assert.Equal(1, server.HandedOff);
+        Assert.Equal(4, server.Served); // every request, on Rampart's own server
+        Assert.Equal(0, server.HandedOff);
+    }
+
+    [Fact]
+    public async Task AChunkedBody_ArrivingByteByByte_IsWholeAtTheDestination()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(f.Address.Host, f.Address.Port);
+        await socket.SendAsync(Encoding.ASCII.GetBytes("POST /post HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"), SocketFlags.None);
+        foreach (var b in Encoding.ASCII.GetBytes("3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nT: 1\r\n\r\n"))
+        {
+            await socket.SendAsync(new[] { b }, SocketFlags.None); // every framing part split across reads
+        }
+
+        Assert.Equal(200, (await RawHttp.ReadHeadAsync(socket)).Status);
+        Assert.Equal(["abc0123456789abcdef"], f.Backends[0].Bodies);
+        Assert.Equal(1, f.Services.GetRequiredService<FastServer>().Served);
+    }
+
+    [Fact]
+    public async Task AWebSocket_TunnelledByRampartsServer_BothWays_UntilItCloses()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
+        using (var socket = new System.Net.WebSockets.ClientWebSocket())
+        {
+            await socket.ConnectAsync(new Uri($"ws://{f.Address.Host}:{f.Address.Port}/ws"), CancellationToken.None);
+            var buffer = new byte[64];
+            for (var i = 0; i < 3; i++)
+            {
+                await socket.SendAsync(Encoding.UTF8.GetBytes($"hello {i}"), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+                var received = await socket.ReceiveAsync(buffer, CancellationToken.None);
+                Assert.Equal($"hello {i}", Encoding.UTF8.GetString(buffer, 0, received.Count));
+            }
+
+            await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+            Assert.Equal(System.Net.WebSockets.WebSocketState.Closed, socket.State);
+        }
+
+        Assert.Equal(0, f.Services.GetRequiredService<FastServer>().HandedOff); // Rampart's server carried it, not Kestrel's
+        Assert.Equal(0, f.Destination(0).Failures);
+    }
+
+    [Theory]
+    [InlineData("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n")] // no Connection: upgrade
+    [InlineData("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n")]
+    [InlineData("POST /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 2\r\n\r\nhi")]
+    public async Task AnUpgradeItDoesNotCarry_GoesOnInKestrelsServer(string request)
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
+        await RawHttp.SendAsync(f.Address, request);
+
+        Assert.Equal(0, f.Services.GetRequiredService<FastServer>().Served);
+        Assert.Equal(1, f.Services.GetRequiredService<FastServer>().HandedOff);
     }
 
     [Theory]

@@ -126,6 +126,12 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                         break;
                     }
 
+                    if (head.Status == 101)
+                    {
+                        // The upgrade: a tunnel until either side ends (it classifies its own end; the connection closes after it).
+                        return await Http1Tunnel.RunAsync(connection, exchange, exchange.UpgradeInput!, cancellationToken).ConfigureAwait(false);
+                    }
+
                     phase = Phase.ResponseBody;
                     var complete = await Http1Bodies.CopyResponseAsync(connection, head, exchange).ConfigureAwait(false);
                     exchange.EndBody();
@@ -178,8 +184,8 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                 return ResponseVerdict.PassOn; // not the answer: the final response follows
             }
 
-            // The fast path takes no upgrade requests (they go the YARP way): a 101 here was never asked for.
-            var verdict = attempts.OnResponse(head.Status, unexpectedUpgrade: head.Status == 101);
+            // A 101 is an answer only to a request that asked for an upgrade this exchange carries (Rampart's own server's).
+            var verdict = attempts.OnResponse(head.Status, unexpectedUpgrade: head.Status == 101 && exchange.UpgradeInput is null);
             if (verdict == ResponseVerdict.PassOn)
             {
                 exchange.PassOn(span, head);

@@ -21,6 +21,12 @@ internal interface IFastExchange
     /// <summary>A HEAD request: the response has no body, whatever its head says.</summary>
     bool IsHead { get; }
 
+    /// <summary>
+    /// The client's bytes after the head, when it asked for an upgrade (a WebSocket) this exchange carries itself: after
+    /// the destination's 101 they go to the destination (<see cref="Http1Tunnel"/>). Null when it asked for none.
+    /// </summary>
+    PipeReader? UpgradeInput { get; }
+
     /// <summary>Whether the response's first bytes went to the client (no other answer can be given then).</summary>
     bool ResponseStarted { get; }
 
