@@ -85,9 +85,7 @@ public sealed class FastServerTests
     public async Task AnIdleConnection_ClosedAfterTheKeepAliveTimeout_ByRampartsServer()
     {
         await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>(Fast) { ["Rampart:Limits:KeepAliveTimeout"] = "00:00:01" });
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(f.Address.Host, f.Address.Port);
-        await socket.SendAsync(Encoding.ASCII.GetBytes("GET /once HTTP/1.1\r\nHost: x\r\n\r\n"), SocketFlags.None);
+        using var socket = await OpenAsync(f.Address, "GET /once HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.Equal(200, (await RawHttp.ReadHeadAsync(socket)).Status);
 
         // Then nothing: Kestrel's heartbeat (once a second) finds the connection idle past the timeout and ends it.
@@ -105,9 +103,7 @@ public sealed class FastServerTests
     public async Task ExpectContinue_100WhenTheBodyIsWanted_ThenTheAnswer()
     {
         await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(f.Address.Host, f.Address.Port);
-        await socket.SendAsync(Encoding.ASCII.GetBytes("POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"), SocketFlags.None);
+        using var socket = await OpenAsync(f.Address, "POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
 
         Assert.Equal(100, (await RawHttp.ReadHeadAsync(socket)).Status); // the body is not sent before this
         await socket.SendAsync(Encoding.ASCII.GetBytes("hello"), SocketFlags.None);
@@ -137,9 +133,7 @@ public sealed class FastServerTests
     public async Task AChunkedBody_ArrivingByteByByte_IsWholeAtTheDestination()
     {
         await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast);
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(f.Address.Host, f.Address.Port);
-        await socket.SendAsync(Encoding.ASCII.GetBytes("POST /post HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"), SocketFlags.None);
+        using var socket = await OpenAsync(f.Address, "POST /post HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
         foreach (var b in Encoding.ASCII.GetBytes("3\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nT: 1\r\n\r\n"))
         {
             await socket.SendAsync(new[] { b }, SocketFlags.None); // every framing part split across reads
@@ -228,12 +222,19 @@ public sealed class FastServerTests
         Assert.Equal(0, f.Services.GetRequiredService<FastServer>().Served);
     }
 
+    // A connection to the proxy that has sent a request's head.
+    private static async Task<Socket> OpenAsync(Uri address, string head)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(address.Host, address.Port);
+        await socket.SendAsync(Encoding.ASCII.GetBytes(head), SocketFlags.None);
+        return socket;
+    }
+
     // Sends the bytes, then reads until the server closes the connection.
     private static async Task<string> ExchangeAsync(Uri address, string requests)
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(address.Host, address.Port);
-        await socket.SendAsync(Encoding.ASCII.GetBytes(requests), SocketFlags.None);
+        using var socket = await OpenAsync(address, requests);
         using var timeout = new CancellationTokenSource(Wait.Generous);
         var received = new MemoryStream();
         var buffer = new byte[4096];
