@@ -67,12 +67,12 @@ public sealed class UpgradeTests
         await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>
         {
             ["Rampart:Clusters:web:HealthCheck:Active:Enabled"] = "false",
-            ["Rampart:Clusters:web:AttemptTimeout"] = "00:00:01", // the idle limit: each echo comes well within it
-            ["Rampart:Clusters:web:Timeout"] = "00:00:01", // the request's deadline: over once the 101 is passed on
+            ["Rampart:Clusters:web:AttemptTimeout"] = "00:00:03", // the idle limit: each echo comes well within it, even on a loaded machine
+            ["Rampart:Clusters:web:Timeout"] = "00:00:03", // the request's deadline (at least the attempt timeout): over once the 101 is passed on
         });
         using var socket = await ConnectAsync(f);
         var time = System.Diagnostics.Stopwatch.StartNew();
-        for (var i = 0; time.Elapsed < TimeSpan.FromSeconds(2.5); i++)
+        for (var i = 0; time.Elapsed < TimeSpan.FromSeconds(4); i++)
         {
             Assert.Equal($"hello {i}", await EchoAsync(socket, $"hello {i}"));
             await Task.Delay(200);
