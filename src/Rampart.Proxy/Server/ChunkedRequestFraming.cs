@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
+using Rampart.Proxy.Forwarding.Fast;
 
 namespace Rampart.Proxy.Server;
 
@@ -12,9 +13,6 @@ namespace Rampart.Proxy.Server;
 internal sealed class ChunkedRequestFraming
 {
     private const int MaxSizeLine = 4096; // a size line with its extensions
-
-    private static readonly SearchValues<byte> TokenBytes =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"u8);
 
     private Phase _phase;
     private long _chunkLeft;
@@ -146,7 +144,7 @@ internal sealed class ChunkedRequestFraming
     {
         var digits = 0;
         long size = 0;
-        while (digits < line.Length && HexValue(line[digits]) is var value and >= 0)
+        while (digits < line.Length && HttpSyntax.HexValue(line[digits]) is var value and >= 0)
         {
             if (size > long.MaxValue >> 4)
             {
@@ -162,7 +160,7 @@ internal sealed class ChunkedRequestFraming
             throw Bad("Bad chunk size data.");
         }
 
-        if (HasControl(line[digits..]))
+        if (HttpSyntax.HasControl(line[digits..]))
         {
             throw Bad("Bad chunk extension.");
         }
@@ -173,22 +171,11 @@ internal sealed class ChunkedRequestFraming
     private static void CheckTrailer(ReadOnlySpan<byte> field)
     {
         var colon = field.IndexOf((byte)':');
-        if (colon <= 0 || field[..colon].ContainsAnyExcept(TokenBytes) || HasControl(field[(colon + 1)..]))
+        if (colon <= 0 || field[..colon].ContainsAnyExcept(HttpSyntax.TokenBytes) || HttpSyntax.HasControl(field[(colon + 1)..]))
         {
             throw Bad("Bad chunked trailer.");
         }
     }
-
-    private static bool HasControl(ReadOnlySpan<byte> text) =>
-        text.IndexOfAnyInRange((byte)0, (byte)8) >= 0 || text.IndexOfAnyInRange((byte)10, (byte)31) >= 0 || text.Contains((byte)127);
-
-    private static int HexValue(byte b) => b switch
-    {
-        >= (byte)'0' and <= (byte)'9' => b - '0',
-        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-        _ => -1,
-    };
 
     private static BadHttpRequestException Bad(string message) => new(message, StatusCodes.Status400BadRequest);
 }

@@ -18,7 +18,8 @@ internal sealed class RequestBody(TimeProvider time) : PipeReader
     private PipeReader _input = null!;
     private PipeWriter? _continue; // where 100 Continue goes at the first read, when the client waits for it
     private long _remaining; // a length body: what is left of it; a chunked one: what is left of the current chunk
-    private ChunkedRequestFraming? _chunked; // null for a length body
+    private ChunkedRequestFraming? _chunked; // the current body's framing; null for a length body
+    private ChunkedRequestFraming? _chunkedFraming; // made at the connection's first chunked body, reused by the next
     private ReadOnlySequence<byte> _handedOut;
     private bool _reading; // a result of the connection's pipe is out (not the body's own end): AdvanceTo goes to the pipe
 
@@ -35,8 +36,9 @@ internal sealed class RequestBody(TimeProvider time) : PipeReader
     public void Start(PipeReader input, long length, PipeWriter? sendContinueTo) => Start(input, length, null, sendContinueTo);
 
     /// <summary>A new chunked body: its data, at most <paramref name="limits"/>' body size, and its trailers, within their header size.</summary>
-    public void StartChunked(PipeReader input, ServerLimits limits, PipeWriter? sendContinueTo, ChunkedRequestFraming framing)
+    public void StartChunked(PipeReader input, ServerLimits limits, PipeWriter? sendContinueTo)
     {
+        var framing = _chunkedFraming ??= new ChunkedRequestFraming();
         framing.Start(limits.MaxRequestBodySize, limits.MaxRequestHeadersTotalSize);
         Start(input, 0, framing, sendContinueTo);
     }

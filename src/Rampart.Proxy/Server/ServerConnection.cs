@@ -30,7 +30,6 @@ internal sealed partial class ServerConnection
     private readonly RequestHead _head = new();
     private readonly ServerExchange _exchange;
     private readonly RequestBody _body;
-    private readonly ChunkedRequestFraming _chunked = new();
     private readonly TimeProvider _time;
     private int _state;
     private long _idleSince;
@@ -163,7 +162,7 @@ internal sealed partial class ServerConnection
                 var sendContinueTo = _head.ExpectContinue ? _connection.Transport.Output : null;
                 if (_head.Chunked)
                 {
-                    _body.StartChunked(_input, _server.Limits, sendContinueTo, _chunked);
+                    _body.StartChunked(_input, _server.Limits, sendContinueTo);
                 }
                 else
                 {

@@ -131,7 +131,7 @@ public sealed class ChunkedRequestBodyTests
     {
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0, readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
         var body = new RequestBody(TimeProvider.System);
-        body.StartChunked(pipe.Reader, limits, null, new ChunkedRequestFraming());
+        body.StartChunked(pipe.Reader, limits, null);
         return (pipe, body);
     }
 

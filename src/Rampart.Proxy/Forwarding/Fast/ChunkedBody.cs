@@ -30,18 +30,18 @@ internal static class ChunkedBody
         Span<byte> copy = stackalloc byte[(int)line.Length];
         line.CopyTo(copy);
         var digits = 0;
-        while (digits < copy.Length && HexValue(copy[digits]) >= 0)
+        while (digits < copy.Length && HttpSyntax.HexValue(copy[digits]) >= 0)
         {
             if (digits == 15)
             {
                 throw new MalformedResponseException("chunk size too large");
             }
 
-            size = (size << 4) | (uint)HexValue(copy[digits++]);
+            size = (size << 4) | (uint)HttpSyntax.HexValue(copy[digits++]);
         }
 
         var extension = copy[digits..].TrimStart(" \t"u8);
-        if (digits == 0 || (extension.Length > 0 && extension[0] != (byte)';') || extension.IndexOfAnyInRange((byte)0, (byte)8) >= 0 || extension.IndexOfAnyInRange((byte)10, (byte)31) >= 0)
+        if (digits == 0 || (extension.Length > 0 && extension[0] != (byte)';') || HttpSyntax.HasControl(extension))
         {
             throw new MalformedResponseException("malformed chunk size line");
         }
@@ -82,14 +82,6 @@ internal static class ChunkedBody
         buffer.Slice(0, 2).CopyTo(end);
         return end[0] == (byte)'\r' && end[1] == (byte)'\n' ? true : throw new MalformedResponseException("chunk data not followed by CRLF");
     }
-
-    private static int HexValue(byte b) => b switch
-    {
-        >= (byte)'0' and <= (byte)'9' => b - '0',
-        >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-        _ => -1,
-    };
 
     /// <summary>Writes one chunk (size line, data, CRLF) of a request body to a destination.</summary>
     public static void WriteChunk(PipeWriter writer, ReadOnlySpan<byte> data)

@@ -12,9 +12,6 @@ namespace Rampart.Proxy.Forwarding.Fast;
 /// </summary>
 internal static class ResponseParser
 {
-    private static readonly SearchValues<byte> TokenBytes =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
-
     /// <summary>Finds a complete head at the start of <paramref name="buffer"/>: its length (through the blank line), or -1 when more bytes are needed.</summary>
     /// <exception cref="MalformedResponseException">No head within <paramref name="maxHeadBytes"/>.</exception>
     public static int FindHead(in ReadOnlySequence<byte> buffer, int maxHeadBytes)
@@ -65,7 +62,7 @@ internal static class ResponseParser
             }
 
             var colon = line.IndexOf((byte)':');
-            if (colon <= 0 || line[..colon].ContainsAnyExcept(TokenBytes))
+            if (colon <= 0 || line[..colon].ContainsAnyExcept(HttpSyntax.TokenBytes))
             {
                 throw new MalformedResponseException("header name is not a token, or has space before its colon");
             }
@@ -74,12 +71,9 @@ internal static class ResponseParser
             var value = line[valueStart..];
             var trimmedStart = value.Length - value.TrimStart(" \t"u8).Length;
             value = value.Trim(" \t"u8);
-            foreach (var b in value)
+            if (HttpSyntax.HasControl(value))
             {
-                if (b < 0x20 && b != (byte)'\t' || b == 0x7F)
-                {
-                    throw new MalformedResponseException("control character in a header value");
-                }
+                throw new MalformedResponseException("control character in a header value");
             }
 
             var name = line[..colon];
