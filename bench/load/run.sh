@@ -25,7 +25,7 @@ on_proxy_cpu=(); on_load_cpu=()
 if [ "${PIN:-0}" = 1 ]; then on_proxy_cpu=(taskset -c 1); on_load_cpu=(taskset -c 0); fi
 
 echo "building (Release)…"
-for p in bench/load/Backend bench/load/YarpProxy bench/load/Probe src/Rampart.Host; do
+for p in bench/load/Backend bench/load/YarpProxy bench/load/Probe bench/load/EpollProbe src/Rampart.Host; do
   dotnet build -c Release "$root/$p" -o "$work/$(basename "$p")" >/dev/null
 done
 
@@ -97,13 +97,17 @@ for variant in ${YARP_VARIANTS:-}; do
 done
 
 # The floor of the fast path's issue (bench/load/Probe: no HttpContext, pooled sockets, none of Rampart's decisions),
-# measured only when named in TARGETS: probe (default scheduling) and probeinl (inline scheduling and completions).
+# measured only when named in TARGETS: probe (default scheduling), probeinl (inline scheduling and completions), epollprobe.
 "${on_proxy_cpu[@]}" dotnet "$work/Probe/Probe.dll" 8105 "${backend_ports[@]}" & pids+=($!)
 url[probe]=http://127.0.0.1:8105/
 pid[probe]=$!
 "${on_proxy_cpu[@]}" env PROBE_INLINE=1 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$work/Probe/Probe.dll" 8106 "${backend_ports[@]}" & pids+=($!)
 url[probeinl]=http://127.0.0.1:8106/
 pid[probeinl]=$!
+# The same on its own epoll loops, nginx's discipline of reads (bench/load/EpollProbe): how much of the floor is .NET's sockets.
+"${on_proxy_cpu[@]}" dotnet "$work/EpollProbe/EpollProbe.dll" 8109 "${backend_ports[@]}" & pids+=($!)
+url[epollprobe]=http://127.0.0.1:8109/
+pid[epollprobe]=$!
 
 if command -v nginx >/dev/null; then
   mkdir -p "$work/nginx"

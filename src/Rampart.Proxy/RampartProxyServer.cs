@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Rampart.Proxy.Configuration;
+using Rampart.Proxy.Transport;
 
 namespace Rampart.Proxy;
 
@@ -47,6 +49,7 @@ public sealed class RampartProxyServer : IAsyncDisposable
         builder.Configuration.AddConfiguration(configuration);
         builder.Services.AddRampart(builder.Configuration);
         builder.Services.AddOptions<KestrelServerOptions>().Configure<RampartOptions>((kestrel, options) => KestrelSetup.Apply(kestrel, options, listen));
+        builder.Services.AddSingleton<IConnectionListenerFactory, EpollTransportFactory>(); // binds only under Rampart:Server:Transport Epoll
         var app = builder.Build();
         app.UseRampartDirectPath();
         app.UseRouting();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -88,7 +89,7 @@ public static class RampartServiceCollectionExtensions
 
     /// <summary>
     /// Sets the application's own Kestrel server up as Rampart's proxy server: its listeners (<c>Rampart:Listen</c>,
-    /// <c>Rampart:Listeners</c> with their protocols), <c>Rampart:Limits</c> (body and header sizes, timeouts, data rate)
+    /// <c>Rampart:Listeners</c> with their protocols), its transport (<c>Rampart:Server:Transport</c>), <c>Rampart:Limits</c> (body and header sizes, timeouts, data rate)
     /// and no <c>Server</c> header of its own. For an application that is only a proxy
     /// (the <c>rampart</c> executable uses it); call it after <see cref="AddRampart"/>.
     /// </summary>
@@ -96,6 +97,7 @@ public static class RampartServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<KestrelServerOptions>().Configure<RampartOptions>((kestrel, options) => KestrelSetup.Apply(kestrel, options, listen: null));
+        services.AddSingleton<IConnectionListenerFactory, Rampart.Proxy.Transport.EpollTransportFactory>(); // binds only under Rampart:Server:Transport Epoll
         return services;
     }
 }

@@ -90,7 +90,8 @@ internal sealed class Upstream(Socket socket)
         int headEnd;
         while ((headEnd = _buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) < 0)
         {
-            filled += await socket.ReceiveAsync(_buffer.AsMemory(filled), SocketFlags.None);
+            var got = await socket.ReceiveAsync(_buffer.AsMemory(filled), SocketFlags.None);
+            filled += got > 0 ? got : throw new IOException("the backend closed the connection"); // (idle too long: its keep-alive timeout)
         }
 
         headEnd += 4;

@@ -112,6 +112,11 @@ public static class RampartConfiguration
             errors.Add($"{root}:AccessLog:Path '{options.AccessLog.Path}' is in a folder that does not exist ({folder})");
         }
 
+        if (options.Server.Transport == ServerTransport.Epoll && !Transport.EpollNative.IsSupported)
+        {
+            errors.Add($"{root}:Server:Transport Epoll runs on Linux x64 only (this is {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}): use Sockets");
+        }
+
         errors.AddRange(options.Limits.Validate($"{root}:Limits"));
         errors.AddRange(options.Dns.Validate($"{root}:Dns"));
         errors.AddRange(options.Fleet.Validate($"{root}:Fleet"));

@@ -175,6 +175,23 @@ public sealed class ServerOptions : FreezableOptions
     /// Kestrel's server, with the rest of that connection. Read at start. Default true.
     /// </summary>
     public bool FastServer { get; set => field = Settable(value); } = true;
+
+    /// <summary>
+    /// What the listeners' connections run on: <see cref="ServerTransport.Sockets"/>, Kestrel's own (the default), or
+    /// <see cref="ServerTransport.Epoll"/>, Rampart's epoll loops (Linux x64), where a request and the destination
+    /// connection it uses wake the same thread and no read is made that is sure to find nothing. Read at start.
+    /// </summary>
+    public ServerTransport Transport { get; set => field = Settable(value); } = ServerTransport.Sockets;
+}
+
+/// <summary>What the proxy's listeners run on (<c>Rampart:Server:Transport</c>).</summary>
+public enum ServerTransport
+{
+    /// <summary>Kestrel's socket transport, on .NET's sockets.</summary>
+    Sockets = 0,
+
+    /// <summary>Rampart's epoll loops (Linux x64): one thread per core, nginx's discipline of reads; TCP listeners only.</summary>
+    Epoll = 1,
 }
 
 /// <summary>OpenTelemetry tracing: a server span per proxied request, a client span per attempt, exported with OTLP.</summary>

@@ -69,6 +69,11 @@ public sealed class ProxyFixture : IAsyncDisposable
         {
             settings[c + "Forwarder"] = forwarder; // the whole suite on one data path: RAMPART_TEST_FORWARDER=Fast dotnet test
         }
+
+        if (Environment.GetEnvironmentVariable("RAMPART_TEST_TRANSPORT") is { Length: > 0 } transport)
+        {
+            settings["Rampart:Server:Transport"] = transport; // and on one transport: RAMPART_TEST_TRANSPORT=Epoll
+        }
         foreach (var b in backends)
         {
             settings[$"{c}Destinations:{b.Name}:Address"] = b.Address.ToString();

@@ -80,7 +80,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                         if (!connection.Reader.TryRead(out var result))
                         {
                             connection.Touch();
-                            result = connection.Reader.Received(await connection.Reader.ReceiveAsync(CancellationToken.None).ConfigureAwait(false));
+                            result = connection.Reader.Received(await connection.Reader.ReceiveAsync().ConfigureAwait(false));
                         }
 
                         var buffer = result.Buffer;

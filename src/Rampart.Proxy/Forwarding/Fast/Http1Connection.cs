@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Rampart.Failover;
+using Rampart.Proxy.Transport;
 
 namespace Rampart.Proxy.Forwarding.Fast;
 
@@ -10,10 +11,11 @@ namespace Rampart.Proxy.Forwarding.Fast;
 /// as YARP's, on a <see cref="LazyTimeout"/>: a timestamp per wait). When the timer fires or the attempt is aborted, the
 /// socket is closed: every read and send on it ends at once, and none of them registers a cancellation of its own.
 /// Reused only after a request fully sent and a response fully read and well framed, with nothing left over.
+/// Opened on an epoll loop while the epoll transport runs (<see cref="EventLoop.ForConnection"/>), on .NET's sockets otherwise.
 /// </summary>
 internal sealed class Http1Connection : IAsyncDisposable
 {
-    private readonly Socket _socket;
+    private readonly SocketIo _socket;
     private readonly TimeSpan _activityTimeout;
     private readonly LazyTimeout _activity;
     private readonly CancellationTokenRegistration _closeOnAbort;
@@ -21,13 +23,13 @@ internal sealed class Http1Connection : IAsyncDisposable
     private readonly Action? _closed;
     private int _closing;
 
-    private Http1Connection(Socket socket, TimeSpan activityTimeout, TimeProvider time, Action? closed)
+    private Http1Connection(SocketIo socket, TimeSpan activityTimeout, TimeProvider time, Action? closed)
     {
         _socket = socket;
         _closed = closed;
         _activityTimeout = activityTimeout;
         _activity = new LazyTimeout(time);
-        _closeOnAbort = _activity.Token.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket); // once per connection, not per wait
+        _closeOnAbort = _activity.Token.UnsafeRegister(static s => ((SocketIo)s!).Dispose(), socket); // once per connection, not per wait
         Reader = new SocketReader(socket);
         Writer = new SocketWriter(socket);
     }
@@ -51,13 +53,18 @@ internal sealed class Http1Connection : IAsyncDisposable
     /// <summary>Opens a connection; <paramref name="closed"/> is called once when it closes (its slot under a connection limit).</summary>
     public static async ValueTask<Http1Connection> ConnectAsync(string host, int port, TimeSpan timeout, TimeProvider time, Action? closed, CancellationToken cancellationToken)
     {
+        using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        connectTimeout.CancelAfter(timeout);
+        if (EventLoop.ForConnection is { } loop)
+        {
+            return new Http1Connection(await EpollSocket.ConnectAsync(host, port, loop, connectTimeout.Token).ConfigureAwait(false), timeout, time, closed);
+        }
+
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            connectTimeout.CancelAfter(timeout);
             await socket.ConnectAsync(host, port, connectTimeout.Token).ConfigureAwait(false);
-            return new Http1Connection(socket, timeout, time, closed);
+            return new Http1Connection(new SystemSocketIo(socket), timeout, time, closed);
         }
         catch
         {
@@ -91,17 +98,7 @@ internal sealed class Http1Connection : IAsyncDisposable
     }
 
     /// <summary>Whether the destination closed it (or sent something unasked) while it sat idle: then it is not reused.</summary>
-    public bool LooksClosed()
-    {
-        try
-        {
-            return _socket.Poll(0, SelectMode.SelectRead); // readable while idle: EOF, a reset, or stray bytes
-        }
-        catch (SocketException)
-        {
-            return true;
-        }
-    }
+    public bool LooksClosed() => _socket.LooksClosed();
 
     /// <summary>Closes the connection (the socket is closed at once; nothing waits). Once: a second call does nothing.</summary>
     public void Close()

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Rampart.Proxy.Transport;
 
 namespace Rampart.Proxy.Forwarding.Fast;
 
@@ -10,10 +10,12 @@ namespace Rampart.Proxy.Forwarding.Fast;
 /// dropped from its start, its content moved to the front (or the buffer grown, up to <see cref="MaxBytes"/>) only when
 /// a read needs room. Every read is one <c>recv</c>; nothing is allocated per read, and no segment list is kept (what a
 /// <c>StreamPipeReader</c> over a <c>NetworkStream</c> costs on every response). One reader at a time, as a pipe's.
+/// A read is cancelled (<see cref="CancelPendingRead"/>, or its token) only where the socket supports it (the epoll
+/// transport's client connections, which Kestrel's server reads); a destination's read ends when its socket is closed.
 /// </summary>
-internal sealed class SocketReader(Socket socket, int initialBytes = 8192) : PipeReader
+internal sealed class SocketReader(SocketIo socket, int initialBytes = 8192, int maxBytes = SocketReader.MaxBytes) : PipeReader
 {
-    /// <summary>The most it holds unconsumed: a response head must fit (<c>FastTransport</c> refuses longer ones first).</summary>
+    /// <summary>The most a destination's reader holds unconsumed: a response head must fit (<c>FastTransport</c> refuses longer ones first).</summary>
     public const int MaxBytes = 128 * 1024;
 
     private byte[] _buffer = GC.AllocateUninitializedArray<byte>(initialBytes);
@@ -42,12 +44,13 @@ internal sealed class SocketReader(Socket socket, int initialBytes = 8192) : Pip
 
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (TryRead(out var buffered))
         {
             return new ValueTask<ReadResult>(buffered);
         }
 
-        var receiving = ReceiveAsync(cancellationToken);
+        var receiving = cancellationToken.CanBeCanceled ? socket.ReceiveAsync(MakeRoom(), cancellationToken) : ReceiveAsync();
         if (receiving.IsCompletedSuccessfully)
         {
             return new ValueTask<ReadResult>(Received(receiving.Result));
@@ -60,11 +63,16 @@ internal sealed class SocketReader(Socket socket, int initialBytes = 8192) : Pip
     /// A read without the <see cref="ReadAsync"/> wrapper, for a caller that awaits the socket itself (one async frame
     /// less on the way of every response): the bytes of one <c>recv</c>; pass its count to <see cref="Received"/>.
     /// </summary>
-    public ValueTask<int> ReceiveAsync(CancellationToken cancellationToken = default) => socket.ReceiveAsync(MakeRoom(), SocketFlags.None, cancellationToken);
+    public ValueTask<int> ReceiveAsync() => socket.ReceiveAsync(MakeRoom());
 
     /// <summary>What there is after a <see cref="ReceiveAsync"/> that received <paramref name="count"/> bytes (0: the end).</summary>
     public ReadResult Received(int count)
     {
+        if (count == SocketIo.Canceled)
+        {
+            return new ReadResult(new ReadOnlySequence<byte>(_buffer, _start, _end - _start), isCanceled: true, isCompleted: _eof);
+        }
+
         if (count == 0)
         {
             _eof = true;
@@ -93,7 +101,7 @@ internal sealed class SocketReader(Socket socket, int initialBytes = 8192) : Pip
         }
     }
 
-    public override void CancelPendingRead() => throw new NotSupportedException("a destination's read ends through its token");
+    public override void CancelPendingRead() => socket.CancelPendingReceive();
 
     public override void Complete(Exception? exception = null) => _completed = true;
 
@@ -111,9 +119,9 @@ internal sealed class SocketReader(Socket socket, int initialBytes = 8192) : Pip
             var held = _end - _start;
             if (held > _buffer.Length / 2)
             {
-                if (_buffer.Length >= MaxBytes)
+                if (_buffer.Length >= maxBytes)
                 {
-                    throw new InvalidOperationException("more than " + MaxBytes + " bytes held unconsumed");
+                    throw new InvalidOperationException("more than " + maxBytes + " bytes held unconsumed");
                 }
 
                 var grown = GC.AllocateUninitializedArray<byte>(_buffer.Length * 2);

@@ -1,19 +1,21 @@
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Rampart.Proxy.Transport;
 
 namespace Rampart.Proxy.Forwarding.Fast;
 
 /// <summary>
 /// A connection's writing side, straight on its socket: what is written gathers in one buffer (grown when a write
 /// needs more), and a flush sends it whole in one <c>send</c> (the socket goes on until every byte is out: that is the
-/// back-pressure). Nothing is allocated per write or flush, no segments are rented and returned (what a
+/// back-pressure). A send that fails throws (a destination's), or, with <c>peerGoneCompletes</c> (a client's, as
+/// Kestrel's transport tells its servers), ends the flush as completed. Nothing is allocated per write or flush, no segments are rented and returned (what a
 /// <c>StreamPipeWriter</c> over a <c>NetworkStream</c> costs on every request). One writer at a time, as a pipe's.
 /// </summary>
-internal sealed class SocketWriter(Socket socket, int initialBytes = 4096) : PipeWriter
+internal sealed class SocketWriter(SocketIo socket, int initialBytes = 4096, bool peerGoneCompletes = false) : PipeWriter
 {
     private byte[] _buffer = GC.AllocateUninitializedArray<byte>(initialBytes);
     private int _written;
+    private volatile bool _completed;
 
     public override bool CanGetUnflushedBytes => true;
 
@@ -43,39 +45,46 @@ internal sealed class SocketWriter(Socket socket, int initialBytes = 4096) : Pip
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
+        if (_completed)
+        {
+            return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: true));
+        }
+
         if (_written == 0)
         {
             return default;
         }
 
-        var sending = socket.SendAsync(_buffer.AsMemory(0, _written), SocketFlags.None, cancellationToken);
-        if (!sending.IsCompletedSuccessfully)
+        var sending = socket.SendAsync(_buffer.AsMemory(0, _written));
+        if (sending.IsCompletedSuccessfully)
         {
-            return SendRestAsync(sending, cancellationToken);
+            _written = 0;
+            return default;
         }
 
-        var sent = sending.Result;
-        if (sent < _written)
-        {
-            return SendRestAsync(new ValueTask<int>(sent), cancellationToken);
-        }
-
-        _written = 0;
-        return default;
+        return SentAsync(sending);
     }
 
-    public override void CancelPendingFlush() => throw new NotSupportedException("a destination's flush ends through its token");
-
-    public override void Complete(Exception? exception = null) => _written = 0;
-
-    // A send that waits for room, or took only part of the bytes: the rest follows until every byte is out.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<FlushResult> SendRestAsync(ValueTask<int> sending, CancellationToken cancellationToken)
+    /// <summary>Nothing to cancel: a flush waits only for the socket, and ends when the connection is closed.</summary>
+    public override void CancelPendingFlush()
     {
-        var sent = await sending.ConfigureAwait(false);
-        while (sent < _written)
+    }
+
+    public override void Complete(Exception? exception = null) => _completed = true;
+
+    // A send that waits for room (or failed): the flush ends when every byte is out.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<FlushResult> SentAsync(ValueTask sending)
+    {
+        try
         {
-            sent += await socket.SendAsync(_buffer.AsMemory(sent, _written - sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            await sending.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (peerGoneCompletes && ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            _completed = true; // the client is gone: what it was sent goes nowhere
+            _written = 0;
+            return new FlushResult(isCanceled: false, isCompleted: true);
         }
 
         _written = 0;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Rampart.Proxy.Forwarding.Fast;
+using Rampart.Proxy.Transport;
 
 namespace Rampart.Proxy.Tests.Forwarding.Fast;
 
@@ -37,7 +38,7 @@ public sealed class SocketPipeTests : IAsyncLifetime
     [Fact]
     public async Task Writer_GrowsPastItsBuffer_AndSendsEveryByteInOrder()
     {
-        var writer = new SocketWriter(_near, initialBytes: 16);
+        var writer = new SocketWriter(new SystemSocketIo(_near), initialBytes: 16);
         var expected = Bytes(300_000); // more than one send takes on loopback: the rest follows
         writer.Write(expected.AsSpan(0, 10));
         writer.Write(expected.AsSpan(10)); // past the buffer's end: grown, the first bytes kept
@@ -53,7 +54,7 @@ public sealed class SocketPipeTests : IAsyncLifetime
     [Fact]
     public async Task Writer_SpanAskedForMoreThanIsLeft_IsOfTheGrownBuffer()
     {
-        var writer = new SocketWriter(_near, initialBytes: 8);
+        var writer = new SocketWriter(new SystemSocketIo(_near), initialBytes: 8);
         "abcdef"u8.CopyTo(writer.GetSpan());
         writer.Advance(6);
         var span = writer.GetSpan(100);
@@ -70,7 +71,7 @@ public sealed class SocketPipeTests : IAsyncLifetime
     [Fact]
     public async Task Reader_AllExamined_WaitsForMore_PartlyExamined_ReturnsAtOnce()
     {
-        var reader = new SocketReader(_near);
+        var reader = new SocketReader(new SystemSocketIo(_near));
         await _far.SendAsync("HTTP/1.1 200"u8.ToArray());
         var first = await reader.ReadAsync();
         Assert.Equal("HTTP/1.1 200", Text(first.Buffer));
@@ -93,7 +94,7 @@ public sealed class SocketPipeTests : IAsyncLifetime
     [Fact]
     public async Task Reader_HeldBytesMovedAndGrown_ComeOutWholeAndInOrder()
     {
-        var reader = new SocketReader(_near, initialBytes: 2048);
+        var reader = new SocketReader(new SystemSocketIo(_near), initialBytes: 2048);
         var sent = Bytes(40_000);
         var sending = _far.SendAsync(sent);
         var received = new List<byte>();
@@ -115,7 +116,7 @@ public sealed class SocketPipeTests : IAsyncLifetime
     [Fact]
     public async Task Reader_EndOfStream_IsCompleted_WithWhatWasLeft()
     {
-        var reader = new SocketReader(_near);
+        var reader = new SocketReader(new SystemSocketIo(_near));
         await _far.SendAsync("tail"u8.ToArray());
         _far.Shutdown(SocketShutdown.Send);
 
@@ -136,7 +137,7 @@ public sealed class SocketPipeTests : IAsyncLifetime
     [Fact]
     public async Task Reader_Cancelled_ThrowsOperationCanceled()
     {
-        var reader = new SocketReader(_near);
+        var reader = new SocketReader(new SystemSocketIo(_near));
         using var cancel = new CancellationTokenSource();
         var waiting = reader.ReadAsync(cancel.Token);
         await cancel.CancelAsync();
@@ -147,7 +148,7 @@ public sealed class SocketPipeTests : IAsyncLifetime
     [Fact]
     public void Reader_PositionOutsideTheLastRead_IsRefused()
     {
-        var reader = new SocketReader(_near);
+        var reader = new SocketReader(new SystemSocketIo(_near));
         var elsewhere = new ReadOnlySequence<byte>(new byte[4]);
 
         Assert.Throws<ArgumentException>(() => reader.AdvanceTo(elsewhere.End));

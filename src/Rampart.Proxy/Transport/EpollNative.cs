@@ -1,0 +1,64 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Rampart.Proxy.Transport;
+
+/// <summary>The few Linux calls the epoll transport makes itself (x64's <c>epoll_event</c> layout: packed, 12 bytes).</summary>
+internal static unsafe partial class EpollNative
+{
+    public const uint EPOLLIN = 0x001;
+    public const uint EPOLLOUT = 0x004;
+    public const uint EPOLLERR = 0x008;
+    public const uint EPOLLHUP = 0x010;
+    public const uint EPOLLRDHUP = 0x2000;
+    public const uint EPOLLET = 1u << 31;
+
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const int EPOLL_CLOEXEC = 0x80000;
+
+    public const int MSG_PEEK = 0x02;
+    public const int MSG_DONTWAIT = 0x40;
+    public const int MSG_NOSIGNAL = 0x4000;
+
+    public const int EINTR = 4;
+    public const int EAGAIN = 11;
+
+    /// <summary>Whether this process can run the epoll transport: Linux on x64, whose <c>epoll_event</c> layout this file declares.</summary>
+    public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+
+    [StructLayout(LayoutKind.Sequential, Pack = 1)]
+    public struct EpollEvent
+    {
+        public uint Events;
+        public ulong Data;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_ctl(int epfd, int op, SafeSocketHandle fd, EpollEvent* ev);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_wait(int epfd, EpollEvent* events, int maxEvents, int timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint recv(SafeSocketHandle fd, byte* buffer, nint length, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint send(SafeSocketHandle fd, byte* buffer, nint length, int flags);
+
+    /// <summary>The <see cref="SocketError"/> of an errno from <c>recv</c> or <c>send</c>.</summary>
+    public static SocketError ToSocketError(int errno) => errno switch
+    {
+        104 => SocketError.ConnectionReset, // ECONNRESET
+        32 => SocketError.Shutdown, // EPIPE
+        110 => SocketError.TimedOut, // ETIMEDOUT
+        111 => SocketError.ConnectionRefused, // ECONNREFUSED
+        9 => SocketError.OperationAborted, // EBADF: closed meanwhile
+        113 => SocketError.HostUnreachable, // EHOSTUNREACH
+        101 => SocketError.NetworkUnreachable, // ENETUNREACH
+        _ => SocketError.SocketError,
+    };
+}
