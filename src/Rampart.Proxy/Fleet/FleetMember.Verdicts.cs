@@ -86,7 +86,11 @@ internal sealed partial class FleetMember
 
         var held = destination.IsHeldOutHere;
         var kept = transition.Signal == HealthSignal.Fleet && !held && transition.Reason.StartsWith("verified here", StringComparison.Ordinal);
-        if (_published.GetValueOrDefault(key) != held || kept)
+        var said = _published.TryGetValue(key, out var reason);
+        // News: held out or back, or held out here for another reason of its own (an admin's isolation of a destination
+        // already out); what the fleet says meanwhile is not this replica's reason.
+        var newReason = held && transition.Signal != HealthSignal.Fleet && reason != transition.Reason;
+        if (said != held || newReason || kept)
         {
             Say(key, held, transition.Reason, transition.Generation); // kept after verifying: not news for the hash, but a vote
         }
@@ -100,7 +104,15 @@ internal sealed partial class FleetMember
     // Publishes this replica's verdict (fire-and-forget: never awaited, whatever Redis does).
     private void Say(DestinationKey key, bool held, string reason, long generation)
     {
-        _published[key] = held;
+        if (held)
+        {
+            _published[key] = reason;
+        }
+        else
+        {
+            _published.TryRemove(key, out _);
+        }
+
         var verdict = new FleetVerdict(View.Self, key.Cluster, key.Destination, held, reason, _incarnation, Interlocked.Increment(ref _sequence), generation).ToJson();
         try
         {

@@ -25,7 +25,7 @@ internal sealed partial class FleetMember : IHostedService, IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly FleetKeys _keys;
-    private readonly ConcurrentDictionary<DestinationKey, bool> _published = new(); // what this replica last said it holds out
+    private readonly ConcurrentDictionary<DestinationKey, string> _published = new(); // what this replica last said it holds out, and why
     private readonly ConcurrentDictionary<DestinationKey, HashSet<string>> _verified = new(); // the holders each destination was suspected (and so verified) for
     private readonly ConcurrentDictionary<DestinationKey, bool> _probing = new(); // whether this replica probed each destination for the fleet at the last live set
     private readonly ConcurrentDictionary<DestinationKey, ConcurrentDictionary<string, bool>> _latestProbes = new(); // each prober's latest result, as heard
@@ -178,12 +178,14 @@ internal sealed partial class FleetMember : IHostedService, IDisposable
     // Says anew what this replica holds out now (after a resync, or when its hash expired).
     private void SayStanding()
     {
+        var said = new Dictionary<DestinationKey, string>(_published);
         _published.Clear();
         foreach (var (cluster, destination) in Destinations())
         {
             if (destination.IsHeldOutHere)
             {
-                Say(new DestinationKey(cluster.Id, destination.Id), held: true, "held out here", destination.Generation);
+                var key = new DestinationKey(cluster.Id, destination.Id);
+                Say(key, held: true, said.GetValueOrDefault(key) ?? "held out here", destination.Generation); // the reason it gave before, when it gave one
             }
         }
     }
@@ -215,7 +217,7 @@ internal sealed partial class FleetMember : IHostedService, IDisposable
         {
             await ResyncAsync(db, live).ConfigureAwait(false);
         }
-        else if (!standing && _published.Values.Any(held => held))
+        else if (!standing && !_published.IsEmpty)
         {
             SayStanding();
         }

@@ -25,6 +25,7 @@ internal sealed unsafe class EventLoop
 
     private EventLoop(int index)
     {
+        Index = index;
         _epoll = epoll_create1(EPOLL_CLOEXEC);
         if (_epoll < 0)
         {
@@ -33,6 +34,12 @@ internal sealed unsafe class EventLoop
 
         new Thread(Run) { IsBackground = true, Name = "Rampart epoll " + index }.Start();
     }
+
+    /// <summary>How many loops there are (one per core), once they run.</summary>
+    public static int Count => Environment.ProcessorCount;
+
+    /// <summary>Its place among the loops, from 0 (what per-loop state is indexed by).</summary>
+    public int Index { get; }
 
     /// <summary>The loop running on this thread, or null off every loop.</summary>
     public static EventLoop? Current => t_current;

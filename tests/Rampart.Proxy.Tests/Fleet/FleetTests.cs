@@ -322,6 +322,24 @@ public sealed class FleetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADestinationHeldOutForANewReasonOfItsOwn_IsSaidAgain_WithThatReason()
+    {
+        var r1 = await ReplicaAsync("r1", quorum: 0, probeReplicas: 0, ("HealthCheck:Active:Path", "/health/r1"), ("HealthCheck:Active:Interval", "00:00:00.200"));
+        await AllLiveAsync(1);
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
+        var db = redis.GetDatabase();
+        var hash = $"rampart:{_fleet}:out:r1";
+        string? Said() => db.HashGet(hash, "web\nb0");
+
+        _backends[0].RefuseProbesAt = "/health/r1"; // held out by its probes first
+        await Wait.UntilAsync(() => Said() is not null, "r1 says it holds b0 out", [new Beats(r1)]);
+        Assert.DoesNotContain("isolated by admin", Said(), StringComparison.Ordinal);
+
+        B0(r1).Breaker.Isolate("isolated by admin"); // still out, now for another reason of its own
+        await Wait.UntilAsync(() => Said()?.Contains("isolated by admin", StringComparison.Ordinal) == true, "the new reason stands in r1's hash", [new Beats(r1)]);
+    }
+
+    [Fact]
     public async Task AStandingVerdictWhoseHashExpired_IsWrittenAgainAtTheNextHeartbeat()
     {
         var r1 = await ReplicaAsync("r1");

@@ -36,6 +36,9 @@ internal sealed class Http1Connection : IAsyncDisposable
 
     public SocketReader Reader { get; }
 
+    /// <summary>The epoll loop it belongs to, or null on .NET's sockets.</summary>
+    public EventLoop? Loop => (_socket as EpollSocket)?.Loop;
+
     public PipeWriter Writer { get; }
 
     /// <summary>Cancelled when the activity timer fires or the attempt is cancelled (<see cref="Abort"/>).</summary>

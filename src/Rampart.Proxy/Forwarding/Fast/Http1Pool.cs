@@ -1,5 +1,6 @@
 using Rampart.Destinations;
 using Rampart.Failover;
+using Rampart.Proxy.Transport;
 
 namespace Rampart.Proxy.Forwarding.Fast;
 
@@ -15,7 +16,8 @@ internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTi
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CheckAfter = TimeSpan.FromSeconds(1);
 
-    private readonly ObjectPool<Http1Connection> _idle = new(MaxIdle);
+    private readonly ObjectPool<Http1Connection> _idle = new(MaxIdle); // on .NET's sockets
+    private ObjectPool<Http1Connection>?[]? _idleOnLoops; // per epoll loop: a request takes one of its own loop's first
     private readonly ConnectionLimit? _limit = maxConnections > 0 ? new ConnectionLimit(maxConnections) : null;
     private readonly string _host = endpoint.Address.IdnHost;
     private readonly int _port = endpoint.Address.Port;
@@ -27,10 +29,30 @@ internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTi
     /// <summary>The destination's path, without a trailing slash: what a request's path is appended to.</summary>
     public string PathPrefix { get; } = endpoint.Address.AbsolutePath.TrimEnd('/');
 
-    /// <summary>An idle connection that still looks usable, or null.</summary>
+    /// <summary>
+    /// An idle connection that still looks usable, or null: on the epoll transport one of this thread's loop first (its
+    /// response then wakes the thread that serves the request), then any.
+    /// </summary>
     public Http1Connection? TryTakeIdle()
     {
-        while (_idle.TryTake() is { } connection)
+        if (_idleOnLoops is { } loops)
+        {
+            var current = EventLoop.Current?.Index ?? 0;
+            for (var i = 0; i < loops.Length; i++)
+            {
+                if (loops[(current + i) % loops.Length] is { } pool && TryTakeIdle(pool) is { } connection)
+                {
+                    return connection;
+                }
+            }
+        }
+
+        return TryTakeIdle(_idle);
+    }
+
+    private Http1Connection? TryTakeIdle(ObjectPool<Http1Connection> pool)
+    {
+        while (pool.TryTake() is { } connection)
         {
             var idle = time.GetElapsedTime(connection.IdleSince);
             if (idle < IdleTimeout && (idle < CheckAfter || !connection.LooksClosed()))
@@ -85,10 +107,10 @@ internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTi
                 return; // a request waited for it
             }
 
-            if (_idle.TryReturn(connection))
+            if (IdleOf(connection).TryReturn(connection))
             {
                 // A request that began to wait as it went idle takes it now (it looked before this one was back).
-                if (_limit is { HasWaiters: true } && TryTakeIdle() is { } idle && !_limit.TryHandOver(idle) && !_idle.TryReturn(idle))
+                if (_limit is { HasWaiters: true } && TryTakeIdle() is { } idle && !_limit.TryHandOver(idle) && !IdleOf(idle).TryReturn(idle))
                 {
                     idle.Close(); // the pool filled up meanwhile: closed (its slot freed), never dropped open
                 }
@@ -103,9 +125,24 @@ internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTi
     public void Dispose()
     {
         _disposed = true;
-        while (_idle.TryTake() is { } connection)
+        foreach (var idle in (_idleOnLoops ?? []).Append(_idle))
         {
-            connection.Close();
+            while (idle?.TryTake() is { } connection)
+            {
+                connection.Close();
+            }
         }
+    }
+
+    // Where an idle connection waits: with the others of its loop, or of .NET's sockets.
+    private ObjectPool<Http1Connection> IdleOf(Http1Connection connection)
+    {
+        if (connection.Loop is not { } loop)
+        {
+            return _idle;
+        }
+
+        var loops = _idleOnLoops ?? Interlocked.CompareExchange(ref _idleOnLoops, new ObjectPool<Http1Connection>?[EventLoop.Count], null) ?? _idleOnLoops;
+        return loops[loop.Index] ?? Interlocked.CompareExchange(ref loops[loop.Index], new ObjectPool<Http1Connection>(MaxIdle), null) ?? loops[loop.Index]!;
     }
 }
