@@ -22,7 +22,6 @@ internal sealed class EpollSocket : SocketIo
     private readonly Socket _socket;
     private readonly Operation _read = new();
     private readonly Operation _write = new();
-    private readonly long _id;
     private int _readEvents = 1; // ready at first: the peer may have sent already
     private int _readDrainedAt;
     private int _writeEvents;
@@ -35,11 +34,14 @@ internal sealed class EpollSocket : SocketIo
         _socket = socket;
         Handle = socket.SafeHandle;
         Loop = loop;
-        _id = loop.Register(this);
+        loop.Register(this);
     }
 
     /// <summary>The socket's handle (its descriptor, safe against a concurrent close).</summary>
     public SafeSocketHandle Handle { get; }
+
+    /// <summary>Its registration with its loop (what the loop's events carry).</summary>
+    public ulong Registration { get; set; }
 
     /// <summary>The loop it belongs to: its waits complete on that loop's thread.</summary>
     public EventLoop Loop { get; }
@@ -237,7 +239,7 @@ internal sealed class EpollSocket : SocketIo
         }
 
         _disposed = true;
-        Loop.Unregister(_id);
+        Loop.Unregister(Registration);
         _socket.Dispose();
         if (Interlocked.CompareExchange(ref _read.Waiting, 0, 1) == 1)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using static Rampart.Proxy.Transport.EpollNative;
 
@@ -20,8 +19,11 @@ internal sealed unsafe class EventLoop
     private static EventLoop? t_current;
 
     private readonly int _epoll;
-    private readonly ConcurrentDictionary<long, EpollSocket> _sockets = new();
-    private long _nextId;
+    private readonly Lock _registering = new(); // taken to register and unregister (a connection's start and end), never per event
+    private readonly Stack<int> _free = new();
+    private EpollSocket?[] _slots = new EpollSocket?[256]; // the registered sockets, by slot: an event's data is its slot and generation
+    private int _used;
+    private uint _generation;
 
     private EventLoop(int index)
     {
@@ -59,22 +61,46 @@ internal sealed unsafe class EventLoop
     }
 
     /// <summary>Watches <paramref name="socket"/> (in, out, peer's end; edge-triggered) until <see cref="Unregister"/>.</summary>
-    public long Register(EpollSocket socket)
+    /// <remarks>Its <see cref="EpollSocket.Registration"/> is set first: its slot and the slot's generation (an event for a slot's earlier socket is dropped).</remarks>
+    public void Register(EpollSocket socket)
     {
-        var id = Interlocked.Increment(ref _nextId);
-        _sockets[id] = socket;
-        var ev = new EpollEvent { Events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, Data = (ulong)id };
-        if (epoll_ctl(_epoll, EPOLL_CTL_ADD, socket.Handle, &ev) != 0)
+        ulong id;
+        lock (_registering)
         {
-            _sockets.TryRemove(id, out _);
-            throw new System.Net.Sockets.SocketException((int)ToSocketError(Marshal.GetLastPInvokeError()));
+            var slot = _free.Count > 0 ? _free.Pop() : _used++;
+            if (slot == _slots.Length)
+            {
+                var grown = new EpollSocket?[_slots.Length * 2];
+                _slots.CopyTo(grown, 0);
+                Volatile.Write(ref _slots, grown); // before the socket is added to epoll: its events find it
+            }
+
+            id = (uint)slot | ((ulong)++_generation << 32);
+            socket.Registration = id; // before the socket is in its slot and in epoll: its first event matches
+            _slots[slot] = socket;
         }
 
-        return id;
+        var ev = new EpollEvent { Events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, Data = id };
+        if (epoll_ctl(_epoll, EPOLL_CTL_ADD, socket.Handle, &ev) != 0)
+        {
+            Unregister(id);
+            throw new System.Net.Sockets.SocketException((int)ToSocketError(Marshal.GetLastPInvokeError()));
+        }
     }
 
-    /// <summary>Stops delivering its events (its closing removes it from epoll).</summary>
-    public void Unregister(long id) => _sockets.TryRemove(id, out _);
+    /// <summary>Stops delivering its events (its closing removes it from epoll) and frees its slot.</summary>
+    public void Unregister(ulong id)
+    {
+        var slot = (int)(uint)id;
+        lock (_registering)
+        {
+            if (_slots[slot] is { } socket && socket.Registration == id)
+            {
+                _slots[slot] = null;
+                _free.Push(slot);
+            }
+        }
+    }
 
     private void Run()
     {
@@ -83,9 +109,12 @@ internal sealed unsafe class EventLoop
         while (true)
         {
             var count = epoll_wait(_epoll, events, MaxEvents, -1);
+            var slots = Volatile.Read(ref _slots);
             for (var i = 0; i < count; i++)
             {
-                if (_sockets.TryGetValue((long)events[i].Data, out var socket))
+                var id = events[i].Data;
+                var slot = (int)(uint)id;
+                if (slot < slots.Length && slots[slot] is { } socket && socket.Registration == id)
                 {
                     socket.OnEvents(events[i].Events);
                 }

@@ -92,6 +92,56 @@ public sealed class EpollSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ManySocketsOpenedAndClosedOnOneLoop_EachWakesOnItsOwnEdges()
+    {
+        // More sockets than the loop's first slot table holds, half of them closed and their slots taken again.
+        var loop = EventLoop.Next();
+        async Task<(EpollSocket Near, Socket Far)> OpenAsync()
+        {
+            var accepting = _listener.AcceptAsync();
+            var near = await EpollSocket.ConnectAsync("127.0.0.1", Port, loop, CancellationToken.None);
+            return (near, await accepting);
+        }
+
+        var open = new List<(EpollSocket Near, Socket Far)>();
+        for (var i = 0; i < 300; i++)
+        {
+            open.Add(await OpenAsync());
+        }
+
+        foreach (var (near, far) in open.Where((_, i) => i % 2 == 0))
+        {
+            near.Dispose();
+            far.Dispose();
+        }
+
+        open = [.. open.Where((_, i) => i % 2 == 1)];
+        for (var i = 0; i < 150; i++)
+        {
+            open.Add(await OpenAsync());
+        }
+
+        try
+        {
+            var receiving = open.Select(c => c.Near.ReceiveAsync(new byte[4]).AsTask()).ToList(); // every one waits for its edge
+            for (var i = 0; i < open.Count; i++)
+            {
+                await open[i].Far.SendAsync(BitConverter.GetBytes(i), SocketFlags.None);
+            }
+
+            Assert.All(await Task.WhenAll(receiving), count => Assert.Equal(4, count));
+        }
+        finally
+        {
+            open.ForEach(c =>
+            {
+                c.Near.Dispose();
+                c.Far.Dispose();
+            });
+        }
+    }
+
+    [Fact]
     public async Task CancelPendingReceive_EndsTheWaitingReceive_OrTheNextOne()
     {
         var (near, far) = await ConnectAsync();
