@@ -1,12 +1,24 @@
 namespace Rampart.Proxy.Server;
 
-/// <summary>What Rampart's own HTTP/1.1 server did, for <c>/status</c>: requests it served, connections it handed to Kestrel's server.</summary>
+/// <summary>
+/// What Rampart's own HTTP/1.1 server did, for <c>/status</c>: requests it served, connections it handed to Kestrel's
+/// server; and the transport its listeners run on.
+/// </summary>
 internal sealed class ServerCounters
 {
+    private volatile string _transport = nameof(Configuration.ServerTransport.Sockets);
+
     private long _served;
     private long _handedOff;
 
     public long Served => Interlocked.Read(ref _served);
+
+    /// <summary>The transport the listeners were bound with (set by the epoll transport when it binds).</summary>
+    public string Transport
+    {
+        get => _transport;
+        set => _transport = value;
+    }
 
     public long HandedOff => Interlocked.Read(ref _handedOff);
 

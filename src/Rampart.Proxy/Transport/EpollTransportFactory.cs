@@ -11,7 +11,7 @@ namespace Rampart.Proxy.Transport;
 /// HTTP/1.1 server, Rampart's own) runs on it unchanged. Registered always; it binds only while the option says so
 /// (Kestrel then binds with the transport registered before it, its sockets), and only TCP endpoints.
 /// </summary>
-internal sealed class EpollTransportFactory(RampartOptions options) : IConnectionListenerFactory, IConnectionListenerFactorySelector
+internal sealed class EpollTransportFactory(RampartOptions options, IServiceProvider services) : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint && options.Server.Transport == ServerTransport.Epoll && EpollNative.IsSupported;
 
@@ -38,6 +38,11 @@ internal sealed class EpollTransportFactory(RampartOptions options) : IConnectio
         {
             socket.Dispose();
             throw;
+        }
+
+        if (services.GetService(typeof(RampartProxy)) is RampartProxy proxy)
+        {
+            proxy.ServerCounters.Transport = nameof(ServerTransport.Epoll); // what /status shows
         }
 
         return new ValueTask<IConnectionListener>(new Listener(socket));

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.DependencyInjection;
+using Rampart.Proxy.Admin;
+using Rampart.Proxy.Server;
+using Rampart.Proxy.Tests.Infrastructure;
+
+namespace Rampart.Proxy.Tests.Transport;
+
+/// <summary>
+/// A proxy with <c>Rampart:Server:Transport: Epoll</c> binds its listener on the epoll loops (and says so in
+/// <c>/status</c>), and without it stays on Kestrel's sockets. (The whole suite runs on it with <c>RAMPART_TEST_TRANSPORT=Epoll</c>.)
+/// </summary>
+public sealed class EpollTransportTests
+{
+    [Fact]
+    public async Task WithTheOption_TheListenerRunsOnTheLoops_AndStatusSaysSo()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>
+        {
+            ["Rampart:Server:Transport"] = "Epoll",
+            ["Rampart:Clusters:web:Forwarder"] = "Fast",
+        });
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal("ok from b0", await f.Client.GetStringAsync($"/get/{i}"));
+        }
+
+        Assert.Equal("Epoll", StatusDocument.From(f.Proxy, TimeProvider.System).Server!.Transport);
+        Assert.Equal(5, f.Services.GetRequiredService<FastServer>().Served);
+    }
+
+    [Fact]
+    public async Task WithoutIt_KestrelsSocketsServe()
+    {
+        if (Environment.GetEnvironmentVariable("RAMPART_TEST_TRANSPORT") is { Length: > 0 })
+        {
+            return; // the suite runs on a transport named for the whole run
+        }
+
+        await using var f = await ProxyFixture.StartAsync(backends: 1);
+
+        Assert.Equal("ok from b0", await f.Client.GetStringAsync("/get/1"));
+        Assert.Equal("Sockets", StatusDocument.From(f.Proxy, TimeProvider.System).Server!.Transport);
+    }
+}
