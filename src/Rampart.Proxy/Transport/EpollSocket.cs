@@ -165,9 +165,14 @@ internal sealed class EpollSocket : SocketIo
                 count = await receiving.ConfigureAwait(false);
             }
 
-            if (count == Canceled && cancellationToken.IsCancellationRequested)
+            if (cancellationToken.IsCancellationRequested)
             {
-                throw new OperationCanceledException(cancellationToken);
+                if (count == Canceled)
+                {
+                    throw new OperationCanceledException(cancellationToken);
+                }
+
+                _cancelRead = false; // the token fired as the receive completed: its cancel must not end the next one
             }
 
             return count;

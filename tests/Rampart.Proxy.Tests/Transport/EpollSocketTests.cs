@@ -55,17 +55,20 @@ public sealed class EpollSocketTests : IAsyncLifetime
         Assert.Equal(5, await receiving);
         Assert.Equal("hello"u8.ToArray(), buffer[..5]);
 
-        string? thread = null;
-        var second = Task.Run(async () =>
-        {
-            var count = await near.ReceiveAsync(buffer);
-            thread = Thread.CurrentThread.Name;
-            return count;
-        });
-        await Task.Delay(50); // let it wait (a short read marked the socket drained: this one waits without a recv)
+        var second = near.ReceiveAsync(buffer); // the short read above marked the socket drained: this one waits for an edge
+        Assert.False(second.IsCompleted);
+        var observed = ThreadOfAsync(second);
         await far.SendAsync("again"u8.ToArray(), SocketFlags.None);
-        Assert.Equal(5, await second);
+        var (count, thread) = await observed;
+        Assert.Equal(5, count);
         Assert.StartsWith("Rampart epoll", thread);
+    }
+
+    // The thread a receive's continuation ran on (inline where it completed: no context to post to).
+    private static async Task<(int Count, string? Thread)> ThreadOfAsync(ValueTask<int> receiving)
+    {
+        var count = await receiving.ConfigureAwait(false);
+        return (count, Thread.CurrentThread.Name);
     }
 
     [Fact]
@@ -74,10 +77,10 @@ public sealed class EpollSocketTests : IAsyncLifetime
         var (near, far) = await ConnectAsync();
         using var _ = far;
         using var __ = near;
-        var data = RandomNumberGenerator.GetBytes(8 * 1024 * 1024);
+        var data = RandomNumberGenerator.GetBytes(32 * 1024 * 1024);
 
         var sending = near.SendAsync(data);
-        Assert.False(sending.IsCompleted); // 8 MB do not fit the socket's buffers: it waits for the reader
+        Assert.False(sending.IsCompleted); // 32 MB do not fit the sockets' buffers (a few MB each way): it waits for the reader
         var received = new MemoryStream();
         var buffer = new byte[64 * 1024];
         while (received.Length < data.Length)
