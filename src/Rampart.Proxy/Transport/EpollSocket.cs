@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Threading.Tasks.Sources;
 using static Rampart.Proxy.Transport.EpollNative;
 
 namespace Rampart.Proxy.Transport;
@@ -16,12 +15,14 @@ namespace Rampart.Proxy.Transport;
 /// Readiness is counted, not flagged: each edge increments a counter, and "drained" records the count a receive saw
 /// before it found the socket empty; an edge after that makes the socket ready again. A waiting receive or send is
 /// owned by whoever takes its <c>Waiting</c> flag (the loop, a cancellation, the closing): it completes exactly once.
+/// One file past 400 lines on purpose: the protocol (who may complete a wait, and when) is read whole or not at all;
+/// the wait itself is <see cref="EpollOperation"/>.
 /// </remarks>
 internal sealed class EpollSocket : SocketIo
 {
     private readonly Socket _socket;
-    private readonly Operation _read = new();
-    private readonly Operation _write = new();
+    private readonly EpollOperation _read = new();
+    private readonly EpollOperation _write = new();
     private int _readEvents = 1; // ready at first: the peer may have sent already
     private int _readDrainedAt;
     private int _writeEvents;
@@ -142,8 +143,7 @@ internal sealed class EpollSocket : SocketIo
             }
 
             _read.Prepare(buffer);
-            Interlocked.Exchange(ref _read.Waiting, 1);
-            if ((Volatile.Read(ref _readEvents) == seen && !_cancelRead && !_disposed) || Interlocked.CompareExchange(ref _read.Waiting, 0, 1) != 1)
+            if (ParkReceive(seen))
             {
                 return new ValueTask<int>(_read, _read.Version); // the loop completes it (or the cancel, or the closing, which took it)
             }
@@ -197,8 +197,7 @@ internal sealed class EpollSocket : SocketIo
             }
 
             _write.Prepare(buffer, sent);
-            Interlocked.Exchange(ref _write.Waiting, 1);
-            if ((Volatile.Read(ref _writeEvents) == seen && !_disposed) || Interlocked.CompareExchange(ref _write.Waiting, 0, 1) != 1)
+            if (ParkSend(seen))
             {
                 return new ValueTask(_write, _write.Version);
             }
@@ -316,8 +315,7 @@ internal sealed class EpollSocket : SocketIo
                 return;
             }
 
-            Interlocked.Exchange(ref _read.Waiting, 1);
-            if ((Volatile.Read(ref _readEvents) == seen && !_cancelRead && !_disposed) || Interlocked.CompareExchange(ref _read.Waiting, 0, 1) != 1)
+            if (ParkReceive(seen))
             {
                 return;
             }
@@ -352,8 +350,7 @@ internal sealed class EpollSocket : SocketIo
             }
 
             _write.Sent = sent;
-            Interlocked.Exchange(ref _write.Waiting, 1);
-            if ((Volatile.Read(ref _writeEvents) == seen && !_disposed) || Interlocked.CompareExchange(ref _write.Waiting, 0, 1) != 1)
+            if (ParkSend(seen))
             {
                 return;
             }
@@ -443,49 +440,18 @@ internal sealed class EpollSocket : SocketIo
         return IsClient ? new Microsoft.AspNetCore.Connections.ConnectionResetException(error.Message, error) : error;
     }
 
-    // A receive's or a send's wait: completed once by whoever took Waiting.
-    private sealed class Operation : IValueTaskSource<int>, IValueTaskSource
+    // Parks the receive: true when it now waits (the loop, a cancel or the closing completes it); false when an edge,
+    // a cancel or the closing came since seen and took nothing, so the caller goes on itself.
+    private bool ParkReceive(int seen)
     {
-        public int Waiting;
-        public Memory<byte> Buffer;
-        public ReadOnlyMemory<byte> Bytes;
-        public int Sent;
-        private ManualResetValueTaskSourceCore<int> _core;
+        Interlocked.Exchange(ref _read.Waiting, 1);
+        return (Volatile.Read(ref _readEvents) == seen && !_cancelRead && !_disposed) || Interlocked.CompareExchange(ref _read.Waiting, 0, 1) != 1;
+    }
 
-        public short Version => _core.Version;
-
-        public void Prepare(Memory<byte> buffer)
-        {
-            _core.Reset();
-            Buffer = buffer;
-        }
-
-        public void Prepare(ReadOnlyMemory<byte> bytes, int sent)
-        {
-            _core.Reset();
-            Bytes = bytes;
-            Sent = sent;
-        }
-
-        public void Complete(int result)
-        {
-            (Buffer, Bytes) = (default, default);
-            _core.SetResult(result);
-        }
-
-        public void Fail(Exception error)
-        {
-            (Buffer, Bytes) = (default, default);
-            _core.SetException(error);
-        }
-
-        public int GetResult(short token) => _core.GetResult(token);
-
-        void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
-
-        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
-
-        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-            _core.OnCompleted(continuation, state, token, flags);
+    // The same for the send, waiting for room.
+    private bool ParkSend(int seen)
+    {
+        Interlocked.Exchange(ref _write.Waiting, 1);
+        return (Volatile.Read(ref _writeEvents) == seen && !_disposed) || Interlocked.CompareExchange(ref _write.Waiting, 0, 1) != 1;
     }
 }
