@@ -58,8 +58,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
                 }
             }
 
-            connection.Begin();
-            using var abort = cancellationToken.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
+            connection.Begin(cancellationToken); // until the connection is idle again or closed: never in the pool
             var phase = Phase.Request;
             var received = false;
             Task? sending = null;

@@ -19,6 +19,7 @@ internal sealed class Http1Connection : IAsyncDisposable
     private readonly TimeSpan _activityTimeout;
     private readonly LazyTimeout _activity;
     private readonly CancellationTokenRegistration _closeOnAbort;
+    private CancellationTokenRegistration _attemptAbort;
 
     private readonly Action? _closed;
     private int _closing;
@@ -76,8 +77,15 @@ internal sealed class Http1Connection : IAsyncDisposable
         }
     }
 
-    /// <summary>An exchange starts on it: the activity timeout counts from now.</summary>
-    public void Begin() => _activity.Start(_activityTimeout);
+    /// <summary>
+    /// An exchange starts on it: the activity timeout counts from now, and <paramref name="attempt"/> (the attempt's
+    /// caller leaving, or its deadline) aborts it until it is idle again (<see cref="TryIdle"/>) or closed.
+    /// </summary>
+    public void Begin(CancellationToken attempt)
+    {
+        _activity.Start(_activityTimeout);
+        _attemptAbort = attempt.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), this);
+    }
 
     /// <summary>Activity, before a read or send on the socket: the activity timeout counts from now (when it passes, the socket is closed).</summary>
     public void Touch() => _activity.Touch();
@@ -88,9 +96,14 @@ internal sealed class Http1Connection : IAsyncDisposable
     /// <summary>Called by the attempt's cancellation: every wait on the connection ends (the socket is closed).</summary>
     public void Abort() => _activity.Cancel();
 
-    /// <summary>Readies it for the pool: the activity timer stopped. False when it cannot be reused (the timer fired, or it was aborted).</summary>
+    /// <summary>
+    /// Readies it for the pool: the attempt's token let go of (a caller leaving later cannot reach it in the pool or in
+    /// the next request's hands) and the activity timer stopped. False when it cannot be reused (the timer fired, or it
+    /// was aborted — also by an abort running as it was let go of: the release waits for it).
+    /// </summary>
     public bool TryIdle()
     {
+        _attemptAbort.Dispose();
         if (!_activity.TryStop())
         {
             return false;
@@ -115,6 +128,7 @@ internal sealed class Http1Connection : IAsyncDisposable
         var closed = new IOException("connection closed");
         Writer.Complete(closed);
         Reader.Complete(closed);
+        _attemptAbort.Dispose();
         _closeOnAbort.Dispose();
         _socket.Dispose();
         _activity.Dispose();
