@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
+using Rampart.Async;
 using Rampart.Clusters;
 using Rampart.Failover;
 using Rampart.Health;
@@ -152,7 +153,7 @@ internal sealed class ClusterForwarder : IAttemptTransport<HttpContext>, IDispos
     }
 
     /// <summary>One attempt through YARP's forwarder (the loop's transport).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     async ValueTask<AttemptEnd> IAttemptTransport<HttpContext>.SendAsync(HttpContext context, AttemptLoop attempts, CancellationToken cancellationToken)
     {
         var body = context.Features.Get<ProxyAttempt>()!.Body;

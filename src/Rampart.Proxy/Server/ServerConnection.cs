@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
+using Rampart.Async;
 using Rampart.Failover;
 using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding;
@@ -141,7 +142,7 @@ internal sealed partial class ServerConnection
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private async ValueTask<ConnectionEnd> ServeAsync(Forwarding.ClusterForwarder forwarder)
     {
         var cluster = forwarder.Cluster;

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Rampart.Async;
 using Rampart.Clusters;
 using Rampart.Failover;
 using Rampart.Proxy.Diagnostics;
@@ -188,7 +189,7 @@ internal sealed class ServerExchange(PipeWriter output, IPAddress? client, Serve
         return AwaitFlushAsync(flushing);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     private async ValueTask AwaitFlushAsync(ValueTask flushing)
     {
         try

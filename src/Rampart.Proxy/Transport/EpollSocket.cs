@@ -156,7 +156,7 @@ internal sealed class EpollSocket : SocketIo
         var receiving = ReceiveAsync(buffer);
         return receiving.IsCompleted || !cancellationToken.CanBeCanceled ? receiving : AwaitedAsync(receiving, cancellationToken);
 
-        [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+        [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(Rampart.Async.PooledValueTaskBuilder<>))]
         async ValueTask<int> AwaitedAsync(ValueTask<int> receiving, CancellationToken cancellationToken)
         {
             int count;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Rampart.Async;
 using Rampart.CircuitBreaking;
 using Rampart.Clusters;
 using Rampart.Destinations;
@@ -122,7 +123,7 @@ public sealed class AttemptLoop
     /// <param name="transport">The transport.</param>
     /// <param name="request">The request.</param>
     /// <returns>What the caller should answer.</returns>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     public async ValueTask<FailoverResult> RunAsync<TRequest>(IAttemptTransport<TRequest> transport, TRequest request)
     {
         ArgumentNullException.ThrowIfNull(transport);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using Rampart.Async;
 using Rampart.Failover;
 
 namespace Rampart.Proxy.Forwarding.Fast;
@@ -32,7 +33,7 @@ internal sealed class FastTransport(Http1Client client, ForwardedHeaders forward
     public void PrepareRetry(IFastExchange exchange) => exchange.PrepareRetry();
 
     // One attempt: on the idle connection given, or a new one; a pooled connection found closed is replaced once.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private async ValueTask<AttemptEnd> ExchangeAsync(
         IFastExchange exchange, AttemptLoop attempts, Http1Connection? connection, Http1Pool pool, ClientBodyStream? body, CancellationToken cancellationToken)
     {

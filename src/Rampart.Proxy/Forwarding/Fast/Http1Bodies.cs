@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Rampart.Async;
 
 namespace Rampart.Proxy.Forwarding.Fast;
 
@@ -67,7 +68,7 @@ internal static class Http1Bodies
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private static async ValueTask<bool> CopyRestAsync(Http1Connection connection, IFastExchange client, long remaining, bool flush)
     {
         if (flush)
@@ -79,7 +80,7 @@ internal static class Http1Bodies
         return true;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private static async ValueTask<bool> CopyFramedAsync(Http1Connection connection, ResponseHead head, IFastExchange client)
     {
         var reader = connection.Reader;
@@ -173,7 +174,7 @@ internal static class Http1Bodies
     }
 
     // Copies exactly `remaining` bytes from the destination to the client, flushing as it goes (back-pressure) but the last.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     private static async ValueTask CopyAsync(Http1Connection connection, IFastExchange client, long remaining)
     {
         var reader = connection.Reader;
@@ -231,10 +232,10 @@ internal static class Http1Bodies
         return default;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     private static async ValueTask AwaitClientFlushAsync(ValueTask<FlushResult> flushing) => ThrowIfClientGone(await flushing.ConfigureAwait(false));
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
     private static async ValueTask AwaitFlushAsync(Http1Connection connection, ValueTask<FlushResult> flushing) =>
         ThrowIfNotFlushed(connection, await flushing.ConfigureAwait(false));
 

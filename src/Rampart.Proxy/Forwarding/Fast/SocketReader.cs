@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Rampart.Async;
 using Rampart.Proxy.Transport;
 
 namespace Rampart.Proxy.Forwarding.Fast;
@@ -105,7 +106,7 @@ internal sealed class SocketReader(SocketIo socket, int initialBytes = 8192, int
 
     public override void Complete(Exception? exception = null) => _completed = true;
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private async ValueTask<ReadResult> Awaited(ValueTask<int> receiving) => Received(await receiving.ConfigureAwait(false));
 
     private ReadResult Result() =>

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Rampart.Async;
 using Rampart.Proxy.Transport;
 
 namespace Rampart.Proxy.Forwarding.Fast;
@@ -73,7 +74,7 @@ internal sealed class SocketWriter(SocketIo socket, int initialBytes = 4096, boo
     public override void Complete(Exception? exception = null) => _completed = true;
 
     // A send that waits for room (or failed): the flush ends when every byte is out.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
     private async ValueTask<FlushResult> SentAsync(ValueTask sending)
     {
         try

@@ -1,0 +1,121 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
+
+namespace Rampart.Async;
+
+/// <summary>
+/// What a suspended async method of <see cref="PooledValueTaskBuilder{TResult}"/> lives in: its state machine, the
+/// execution context to resume it in, and the completion its caller awaits. Kept per thread for the next call of the
+/// same method once its result was read (<see cref="GetResult"/>), up to <see cref="Capacity"/> per thread and method.
+/// </summary>
+/// <remarks>
+/// .NET's <see cref="PoolingAsyncValueTaskMethodBuilder{TResult}"/> keeps one per thread and one per core: enough for a
+/// thread that finishes a call before it starts the next, not for an event loop that finishes a dozen requests in one
+/// batch of events and then starts a dozen (each start beyond the first allocated a box: ~870 bytes per request).
+/// </remarks>
+/// <typeparam name="TResult">The method's result (<see cref="VoidResult"/> for a <see cref="ValueTask"/>).</typeparam>
+/// <typeparam name="TStateMachine">The method's state machine.</typeparam>
+internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
+    where TStateMachine : IAsyncStateMachine
+{
+    /// <summary>How many each thread keeps per method: about the requests one event loop carries at once.</summary>
+    public const int Capacity = 64;
+
+    private static readonly ContextCallback RunInContext = static box => ((PooledBox<TResult, TStateMachine>)box!).StateMachine!.MoveNext();
+
+    [ThreadStatic]
+    private static PooledBox<TResult, TStateMachine>?[]? t_kept;
+
+    [ThreadStatic]
+    private static int t_count;
+
+    private ManualResetValueTaskSourceCore<TResult> _completion; // continuations run where it completes, as .NET's builders do
+    private Action? _moveNext;
+
+    /// <summary>The method's state machine (the builder's copy inside it points here).</summary>
+    public TStateMachine? StateMachine;
+
+    /// <summary>The execution context it resumes in (null: the default one).</summary>
+    public ExecutionContext? Context;
+
+    /// <summary>Resumes the method (what an awaiter calls when it completes).</summary>
+    public Action MoveNextAction => _moveNext ??= MoveNext;
+
+    public short Version => _completion.Version;
+
+    /// <summary>One of this thread's kept boxes, or a new one.</summary>
+    public static PooledBox<TResult, TStateMachine> Rent()
+    {
+        var kept = t_kept;
+        if (kept is not null && t_count > 0)
+        {
+            var box = kept[--t_count]!;
+            kept[t_count] = null;
+            return box;
+        }
+
+        return new PooledBox<TResult, TStateMachine>();
+    }
+
+    public void MoveNext()
+    {
+        if (Context is null)
+        {
+            StateMachine!.MoveNext();
+        }
+        else
+        {
+            ExecutionContext.Run(Context, RunInContext, this);
+        }
+    }
+
+    public void SetResult(TResult result) => _completion.SetResult(result);
+
+    public void SetException(Exception exception) => _completion.SetException(exception);
+
+    public ValueTaskSourceStatus GetStatus(short token) => _completion.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _completion.OnCompleted(continuation, state, token, flags);
+
+    /// <summary>The result, read once by the caller; then the box is ready for the next call (kept, or left to the GC).</summary>
+    public TResult GetResult(short token)
+    {
+        try
+        {
+            return _completion.GetResult(token);
+        }
+        finally
+        {
+            _completion.Reset();
+            StateMachine = default;
+            Context = null;
+            Keep();
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => GetResult(token);
+
+    private void Keep()
+    {
+        var kept = t_kept ??= new PooledBox<TResult, TStateMachine>?[Capacity];
+        if (t_count < kept.Length)
+        {
+            kept[t_count++] = this;
+        }
+    }
+}
+
+/// <summary>A box as its builder sees it, whatever the state machine.</summary>
+/// <typeparam name="TResult">The method's result.</typeparam>
+internal interface IPooledBox<TResult> : IValueTaskSource<TResult>, IValueTaskSource
+{
+    short Version { get; }
+
+    void SetResult(TResult result);
+
+    void SetException(Exception exception);
+}
+
+/// <summary>The result of a method that returns none.</summary>
+internal readonly struct VoidResult;
