@@ -6,7 +6,9 @@ namespace Rampart.Async;
 /// <summary>
 /// What a suspended async method of <see cref="PooledValueTaskBuilder{TResult}"/> lives in: its state machine, the
 /// execution context to resume it in, and the completion its caller awaits. Kept per thread for the next call of the
-/// same method once its result was read (<see cref="GetResult"/>), up to <see cref="Capacity"/> per thread and method.
+/// same method once its result was read (<see cref="GetResult"/>): per method, up to <see cref="BoxKeeping.EventLoop"/> on
+/// a thread that declared itself an event loop, <see cref="BoxKeeping.Other"/> on any other (a thread pool may have many
+/// threads: what each keeps stays small), and beyond those <see cref="BoxKeeping.Shared"/> that any thread takes.
 /// </summary>
 /// <remarks>
 /// .NET's <see cref="PoolingAsyncValueTaskMethodBuilder{TResult}"/> keeps one per thread and one per core: enough for a
@@ -18,10 +20,10 @@ namespace Rampart.Async;
 internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
     where TStateMachine : IAsyncStateMachine
 {
-    /// <summary>How many each thread keeps per method: about the requests one event loop carries at once.</summary>
-    public const int Capacity = 64;
-
     private static readonly ContextCallback RunInContext = static box => ((PooledBox<TResult, TStateMachine>)box!).StateMachine!.MoveNext();
+
+    // What threads hand each other (the thread pool's threads rent on one and finish on another), beyond their own.
+    private static readonly Failover.ObjectPool<PooledBox<TResult, TStateMachine>> Shared = new(BoxKeeping.Shared);
 
     [ThreadStatic]
     private static PooledBox<TResult, TStateMachine>?[]? t_kept;
@@ -54,7 +56,7 @@ internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
             return box;
         }
 
-        return new PooledBox<TResult, TStateMachine>();
+        return Shared.TryTake() ?? new PooledBox<TResult, TStateMachine>();
     }
 
     public void MoveNext()
@@ -98,10 +100,14 @@ internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
 
     private void Keep()
     {
-        var kept = t_kept ??= new PooledBox<TResult, TStateMachine>?[Capacity];
+        var kept = t_kept ??= new PooledBox<TResult, TStateMachine>?[BoxKeeping.OnThisThread];
         if (t_count < kept.Length)
         {
             kept[t_count++] = this;
+        }
+        else
+        {
+            Shared.TryReturn(this); // or, the shared ones full too, left to the GC
         }
     }
 }
@@ -115,6 +121,28 @@ internal interface IPooledBox<TResult> : IValueTaskSource<TResult>, IValueTaskSo
     void SetResult(TResult result);
 
     void SetException(Exception exception);
+}
+
+/// <summary>How many suspended-method boxes a thread keeps per method.</summary>
+internal static class BoxKeeping
+{
+    /// <summary>On an event loop: about the requests one loop carries at once.</summary>
+    public const int EventLoop = 64;
+
+    /// <summary>On any other thread (.NET's own builder keeps one).</summary>
+    public const int Other = 8;
+
+    /// <summary>Shared by all threads, per method, beyond what each keeps (.NET's own builder: one per core).</summary>
+    public static readonly int Shared = Environment.ProcessorCount * 16;
+
+    [ThreadStatic]
+    private static bool t_eventLoop;
+
+    /// <summary>What this thread keeps.</summary>
+    public static int OnThisThread => t_eventLoop ? EventLoop : Other;
+
+    /// <summary>Declares this thread an event loop (before it runs any pooled method): it keeps <see cref="EventLoop"/> per method.</summary>
+    public static void ThisThreadIsAnEventLoop() => t_eventLoop = true;
 }
 
 /// <summary>The result of a method that returns none.</summary>

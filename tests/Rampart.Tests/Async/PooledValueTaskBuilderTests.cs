@@ -8,8 +8,9 @@ namespace Rampart.Tests.Async;
 
 /// <summary>
 /// The request path's async method builder: what a method returns, throws and sees (its execution context) is as with
-/// .NET's builders, and a thread that suspends dozens of calls at once and finishes them all allocates no box for the
-/// next dozen (.NET's pooling builder keeps one per thread: an event loop's batch of requests allocated one per call).
+/// .NET's builders, and an event loop that suspends dozens of calls at once and finishes them all allocates no box for
+/// the next dozen (.NET's pooling builder keeps one per thread: an event loop's batch of requests allocated one per
+/// call), while any other thread keeps only a few.
 /// </summary>
 public sealed class PooledValueTaskBuilderTests
 {
@@ -77,9 +78,34 @@ public sealed class PooledValueTaskBuilderTests
     }
 
     [Fact]
-    public void AThreadThatFinishesABatchOfCalls_AllocatesNoBoxForTheNextBatch()
+    public void AnEventLoopThatFinishesABatchOfCalls_AllocatesNoBoxForTheNextBatch()
     {
-        const int batch = 32; // fewer than each thread keeps per method
+        var allocated = OnNewThread(() =>
+        {
+            BoxKeeping.ThisThreadIsAnEventLoop();
+            return BatchesAllocate(32); // fewer than an event loop keeps per method
+        });
+
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void AnyOtherThread_KeepsAFew_AndAllThreadsShareABoundedNumber()
+    {
+        // A thread pool may have many threads: each keeps a few; beyond those, a bounded number shared by all of them.
+        var (few, shared, many) = OnNewThread(() => (
+            BatchesAllocate(BoxKeeping.Other),
+            BatchesAllocate(BoxKeeping.Other + BoxKeeping.Shared),
+            BatchesAllocate(BoxKeeping.Other + BoxKeeping.Shared + 8)));
+
+        Assert.Equal(0, few);
+        Assert.Equal(0, shared);
+        Assert.True(many > 0, "what threads keep must be bounded"); // beyond both: allocated anew, and left to the GC
+    }
+
+    // Bytes this thread allocates for ten batches of `batch` calls suspended at once, after a first batch.
+    private static long BatchesAllocate(int batch)
+    {
         var gates = Enumerable.Range(0, batch).Select(_ => new Gate()).ToArray();
         var tasks = new ValueTask<int>[batch];
         RunBatch(gates, tasks); // the first batch allocates the boxes
@@ -90,7 +116,28 @@ public sealed class PooledValueTaskBuilderTests
             RunBatch(gates, tasks);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    // What a thread keeps is its own: each test that counts it runs on a thread of its own.
+    private static T OnNewThread<T>(Func<T> body)
+    {
+        var result = default(T);
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = body();
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return failure is null ? result! : throw new InvalidOperationException("the thread failed", failure);
     }
 
     [Fact]
