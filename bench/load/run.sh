@@ -13,6 +13,8 @@
 # own, so its throughput follows its own cost per request rather than what it leaves to the load generator.
 # Besides req/s and latency it reports each proxy's CPU time per request (its process and children, from
 # /proc), the figure that least depends on what else this 2-core machine runs at the same time.
+# ALLOC=1 also reports the managed bytes each .NET target allocates per request (dotnet-counters over one more
+# wrk run per target; dotnet tool install -g dotnet-counters).
 set -euo pipefail
 rounds=${1:-3}; seconds=${2:-10}; connections=${3:-64}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -252,3 +254,22 @@ echo
 echo "like for like: rampart ÷ yarp $(ratio rampart yarp) (HTTP/1.1 to backends), rampart-h2 ÷ yarp-h2 $(ratio rampart-h2 yarp-h2) (HTTP/2);" \
   "rampart-h2 ÷ nginx $(ratio rampart-h2 nginx), rampart-h2 ÷ haproxy-h2 $(ratio rampart-h2 haproxy-h2)"
 
+if [ "${ALLOC:-0}" = 1 ]; then
+  counters=$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counters")
+  [ -x "$counters" ] || { echo "ALLOC=1: dotnet-counters is missing (dotnet tool install -g dotnet-counters)" >&2; exit 1; }
+  echo
+  echo "managed allocations per request (dotnet-counters, $seconds s of wrk -t2 -c$connections per target):"
+  for t in "${targets[@]}"; do
+    [ -r "/proc/${pid[$t]}/cmdline" ] && tr '\0' ' ' < "/proc/${pid[$t]}/cmdline" | grep -q dotnet || continue
+    csv="$work/alloc-$t.csv"
+    "$counters" collect -p "${pid[$t]}" --counters System.Runtime --refresh-interval 1 --format csv -o "$csv" --duration "$(printf '%02d:%02d:%02d' $((seconds / 3600)) $((seconds % 3600 / 60)) $((seconds % 60)))" >/dev/null 2>&1 &
+    collector=$!
+    sleep 1
+    out=$("${on_load_cpu[@]}" wrk -t2 -c"$connections" -d"${seconds}s" "${url[$t]}")
+    wait "$collector" || true
+    rps=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
+    # The per-second allocation rates of the seconds wrk ran (the first and last of the window dropped), over its req/s.
+    awk -F, -v rps="$rps" -v t="$t" '/total_allocated/ { r[++n] = $NF } END { s = 0; k = 0; for (i = 2; i < n; i++) { s += r[i]; k++ }
+      if (k > 0 && rps > 0) printf "  %-10s %10.0f B/s at %8.0f req/s: %8.1f B per request\n", t, s / k, rps, s / k / rps; else printf "  %-10s not measured\n", t }' "$csv"
+  done
+fi
