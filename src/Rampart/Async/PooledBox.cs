@@ -132,8 +132,11 @@ internal static class BoxKeeping
     /// <summary>On any other thread (.NET's own builder keeps one).</summary>
     public const int Other = 8;
 
-    /// <summary>Shared by all threads, per method, beyond what each keeps (.NET's own builder: one per core).</summary>
-    public static readonly int Shared = Environment.ProcessorCount * 16;
+    /// <summary>
+    /// Shared by all threads, per method, beyond what each keeps (.NET's own builder: one per core). A fixed number: a
+    /// rent that finds none scans them all (<see cref="Failover.ObjectPool{T}"/>), so it must not grow with the cores.
+    /// </summary>
+    public const int Shared = 64;
 
     [ThreadStatic]
     private static bool t_eventLoop;
