@@ -39,7 +39,8 @@ public sealed class ConnectionLimitTests
     public async Task AWaiterWhoseClientLeaves_TakesNothingWithIt(string forwarder)
     {
         await using var backend = new GatedBackend();
-        await using var f = await StartAsync(backend, forwarder, limit: 1);
+        var logs = new LogCapture(); // each attempt's end is logged right after it is reported: the moment to look again
+        await using var f = await StartAsync(backend, forwarder, limit: 1, logs: logs);
         var first = f.Client.GetStringAsync("/held");
         await Wait.UntilAsync(() => backend.Held == 1, "the first request held", [backend]);
 
@@ -48,6 +49,10 @@ public sealed class ConnectionLimitTests
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => f.Client.GetAsync("/waits", leaving.Token)); // waits for the one connection, then leaves
         }
 
+        // The proxy has seen it leave (otherwise the connection could go to the leaving request, whose abort closes it,
+        // and the next request's new one would overlap the old one's close at the destination).
+        var destination = f.Cluster.Destinations.Single();
+        await Wait.UntilAsync(() => destination.InFlight == 1, "the waiter's leaving seen by the proxy", [logs]);
         backend.Release();
         Assert.Equal("ok", await first);
         Assert.Equal("ok", await f.Client.GetStringAsync("/next")); // the connection (and its slot) are still there
@@ -77,7 +82,7 @@ public sealed class ConnectionLimitTests
     }
 
     // One cluster, the gated destination its only one, no probes; the timeout is the request's and each attempt's.
-    private static Task<ProxyFixture> StartAsync(GatedBackend backend, string forwarder, int limit, string? timeout = null)
+    private static Task<ProxyFixture> StartAsync(GatedBackend backend, string forwarder, int limit, string? timeout = null, LogCapture? logs = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -92,7 +97,7 @@ public sealed class ConnectionLimitTests
             settings["Rampart:Clusters:web:AttemptTimeout"] = timeout;
         }
 
-        return ProxyFixture.StartAsync(backends: 0, settings: settings);
+        return ProxyFixture.StartAsync(backends: 0, settings: settings, logs: logs);
     }
 
     /// <summary>A destination that holds every request until released, counting its connections.</summary>
