@@ -43,11 +43,58 @@ internal static unsafe partial class EpollNative
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_wait(int epfd, EpollEvent* events, int maxEvents, int timeout);
 
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial nint recv(SafeSocketHandle fd, byte* buffer, nint length, int flags);
+    // recv and send take the descriptor itself and leave errno where it is: Recv and Send below hold the handle
+    // around them and read errno only when a call failed. Blittable and without SetLastError, the JIT inlines the
+    // call into its caller: no marshalling stub, no errno cleared and saved per call (twice per request each way).
+    [LibraryImport("libc", EntryPoint = "recv")]
+    public static partial nint RawRecv(nint fd, byte* buffer, nint length, int flags);
 
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial nint send(SafeSocketHandle fd, byte* buffer, nint length, int flags);
+    [LibraryImport("libc", EntryPoint = "send")]
+    public static partial nint RawSend(nint fd, byte* buffer, nint length, int flags);
+
+    /// <summary>
+    /// <c>recv</c> on <paramref name="handle"/>: the count, or -1 with <paramref name="errno"/> (EBADF when the handle
+    /// was closed). The handle is held for the call, so that its descriptor cannot be closed and reused meanwhile.
+    /// </summary>
+    public static nint Recv(SafeSocketHandle handle, byte* buffer, nint length, int flags, out int errno)
+    {
+        var held = false;
+        try
+        {
+            handle.DangerousAddRef(ref held);
+        }
+        catch (ObjectDisposedException)
+        {
+            errno = 9; // EBADF
+            return -1;
+        }
+
+        // Outside any try: a native call cannot throw, and there the JIT inlines it.
+        var result = RawRecv(handle.DangerousGetHandle(), buffer, length, flags);
+        errno = result < 0 ? Marshal.GetLastSystemError() : 0; // before anything else can call into the system
+        handle.DangerousRelease();
+        return result;
+    }
+
+    /// <summary><c>send</c> on <paramref name="handle"/>, as <see cref="Recv"/>.</summary>
+    public static nint Send(SafeSocketHandle handle, byte* buffer, nint length, int flags, out int errno)
+    {
+        var held = false;
+        try
+        {
+            handle.DangerousAddRef(ref held);
+        }
+        catch (ObjectDisposedException)
+        {
+            errno = 9; // EBADF
+            return -1;
+        }
+
+        var result = RawSend(handle.DangerousGetHandle(), buffer, length, flags);
+        errno = result < 0 ? Marshal.GetLastSystemError() : 0;
+        handle.DangerousRelease();
+        return result;
+    }
 
     /// <summary>The <see cref="SocketError"/> of an errno from <c>recv</c> or <c>send</c>.</summary>
     public static SocketError ToSocketError(int errno) => errno switch

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using static Rampart.Proxy.Transport.EpollNative;
 
 namespace Rampart.Proxy.Transport;
@@ -213,8 +212,8 @@ internal sealed class EpollSocket : SocketIo
         }
 
         byte probe;
-        var received = recv(Handle, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (received < 0 && Marshal.GetLastPInvokeError() == EAGAIN)
+        var received = Recv(Handle, &probe, 1, MSG_PEEK | MSG_DONTWAIT, out var errno);
+        if (received < 0 && errno == EAGAIN)
         {
             _readDrainedAt = seen;
             return false;
@@ -363,20 +362,11 @@ internal sealed class EpollSocket : SocketIo
         nint received;
         fixed (byte* bytes = buffer)
         {
-            try
-            {
-                received = recv(Handle, bytes, buffer.Length, MSG_DONTWAIT);
-            }
-            catch (ObjectDisposedException)
-            {
-                errno = 9;
-                return -1;
-            }
+            received = Recv(Handle, bytes, buffer.Length, MSG_DONTWAIT, out errno);
         }
 
         if (received < 0)
         {
-            errno = Marshal.GetLastPInvokeError();
             if (errno == EAGAIN)
             {
                 _readDrainedAt = seen;
@@ -385,7 +375,6 @@ internal sealed class EpollSocket : SocketIo
             return -1;
         }
 
-        errno = 0;
         if (received > 0 && received < buffer.Length)
         {
             _readDrainedAt = seen; // nginx's rule: it gave less than asked, so nothing more was there
@@ -403,20 +392,11 @@ internal sealed class EpollSocket : SocketIo
             nint count;
             fixed (byte* bytes = span[sent..])
             {
-                try
-                {
-                    count = send(Handle, bytes, span.Length - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-                }
-                catch (ObjectDisposedException)
-                {
-                    errno = 9;
-                    return false;
-                }
+                count = EpollNative.Send(Handle, bytes, span.Length - sent, MSG_NOSIGNAL | MSG_DONTWAIT, out errno);
             }
 
             if (count < 0)
             {
-                errno = Marshal.GetLastPInvokeError();
                 if (errno == EINTR)
                 {
                     continue;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Connections;
+using Rampart.Proxy.Tests.Infrastructure;
 using Rampart.Proxy.Transport;
 
 namespace Rampart.Proxy.Tests.Transport;
@@ -184,7 +185,7 @@ public sealed class EpollSocketTests : IAsyncLifetime
         using var _ = far;
         var receiving = near.ReceiveAsync(new byte[16]);
         near.Dispose();
-        var error = await Assert.ThrowsAsync<SocketException>(async () => await receiving);
+        var error = await Assert.ThrowsAsync<SocketException>(() => receiving.AsTask().WaitAsync(Wait.Generous));
         Assert.Equal(SocketError.OperationAborted, error.SocketErrorCode);
 
         var (client, peer) = await ConnectAsync();
@@ -216,6 +217,24 @@ public sealed class EpollSocketTests : IAsyncLifetime
         far.Dispose();
         Assert.True(near.LooksClosed());
         Assert.Equal(1, calls);
+    }
+
+    [Fact]
+    public async Task ThePeersReset_FailsAWaitingReceive_AndTheNextSend_WithConnectionReset()
+    {
+        var (near, far) = await ConnectAsync();
+        using var _ = near;
+        var receiving = near.ReceiveAsync(new byte[16]);
+        Assert.False(receiving.IsCompleted);
+
+        far.LingerState = new LingerOption(true, 0); // closing with a linger of 0 sends a reset, not a FIN
+        far.Dispose();
+
+        // The call's own errno (ECONNRESET), not a "nothing yet" that would wait for an edge that never comes.
+        var error = await Assert.ThrowsAsync<SocketException>(() => receiving.AsTask().WaitAsync(Wait.Generous));
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+        var sendError = await Assert.ThrowsAsync<SocketException>(() => near.SendAsync(new byte[16]).AsTask().WaitAsync(Wait.Generous));
+        Assert.True(sendError.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown, sendError.SocketErrorCode.ToString());
     }
 
     [Fact]
