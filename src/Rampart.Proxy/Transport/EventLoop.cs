@@ -105,7 +105,7 @@ internal sealed unsafe class EventLoop
     private void Run()
     {
         t_current = this;
-        Rampart.Async.BoxKeeping.ThisThreadIsAnEventLoop(); // it finishes a batch of requests, then starts one
+        Rampart.Async.Keeping.ThisThreadIsAnEventLoop(); // it finishes a batch of requests, then starts one
         var events = stackalloc EpollEvent[MaxEvents];
         while (true)
         {

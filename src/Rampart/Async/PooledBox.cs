@@ -6,9 +6,10 @@ namespace Rampart.Async;
 /// <summary>
 /// What a suspended async method of <see cref="PooledValueTaskBuilder{TResult}"/> lives in: its state machine, the
 /// execution context to resume it in, and the completion its caller awaits. Kept per thread for the next call of the
-/// same method once its result was read (<see cref="GetResult"/>): per method, up to <see cref="BoxKeeping.EventLoop"/> on
-/// a thread that declared itself an event loop, <see cref="BoxKeeping.Other"/> on any other (a thread pool may have many
-/// threads: what each keeps stays small), and beyond those <see cref="BoxKeeping.Shared"/> that any thread takes.
+/// same method once its result was read (<see cref="GetResult"/>), as <see cref="Kept{T}"/> keeps objects: per method, up
+/// to <see cref="Keeping.EventLoop"/> on a thread that declared itself an event loop, <see cref="Keeping.Other"/> on any
+/// other (a thread pool may have many threads: what each keeps stays small), and beyond those <see cref="Keeping.Shared"/>
+/// that any thread takes.
 /// </summary>
 /// <remarks>
 /// .NET's <see cref="PoolingAsyncValueTaskMethodBuilder{TResult}"/> keeps one per thread and one per core: enough for a
@@ -21,15 +22,6 @@ internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
     where TStateMachine : IAsyncStateMachine
 {
     private static readonly ContextCallback RunInContext = static box => ((PooledBox<TResult, TStateMachine>)box!).StateMachine!.MoveNext();
-
-    // What threads hand each other (the thread pool's threads rent on one and finish on another), beyond their own.
-    private static readonly Failover.ObjectPool<PooledBox<TResult, TStateMachine>> Shared = new(BoxKeeping.Shared);
-
-    [ThreadStatic]
-    private static PooledBox<TResult, TStateMachine>?[]? t_kept;
-
-    [ThreadStatic]
-    private static int t_count;
 
     private ManualResetValueTaskSourceCore<TResult> _completion; // continuations run where it completes, as .NET's builders do
     private Action? _moveNext;
@@ -46,18 +38,7 @@ internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
     public short Version => _completion.Version;
 
     /// <summary>One of this thread's kept boxes, or a new one.</summary>
-    public static PooledBox<TResult, TStateMachine> Rent()
-    {
-        var kept = t_kept;
-        if (kept is not null && t_count > 0)
-        {
-            var box = kept[--t_count]!;
-            kept[t_count] = null;
-            return box;
-        }
-
-        return Shared.TryTake() ?? new PooledBox<TResult, TStateMachine>();
-    }
+    public static PooledBox<TResult, TStateMachine> Rent() => Kept<PooledBox<TResult, TStateMachine>>.TryTake() ?? new PooledBox<TResult, TStateMachine>();
 
     public void MoveNext()
     {
@@ -92,24 +73,11 @@ internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
             _completion.Reset();
             StateMachine = default;
             Context = null;
-            Keep();
+            Kept<PooledBox<TResult, TStateMachine>>.Return(this);
         }
     }
 
     void IValueTaskSource.GetResult(short token) => GetResult(token);
-
-    private void Keep()
-    {
-        var kept = t_kept ??= new PooledBox<TResult, TStateMachine>?[BoxKeeping.OnThisThread];
-        if (t_count < kept.Length)
-        {
-            kept[t_count++] = this;
-        }
-        else
-        {
-            Shared.TryReturn(this); // or, the shared ones full too, left to the GC
-        }
-    }
 }
 
 /// <summary>A box as its builder sees it, whatever the state machine.</summary>
@@ -121,31 +89,6 @@ internal interface IPooledBox<TResult> : IValueTaskSource<TResult>, IValueTaskSo
     void SetResult(TResult result);
 
     void SetException(Exception exception);
-}
-
-/// <summary>How many suspended-method boxes a thread keeps per method.</summary>
-internal static class BoxKeeping
-{
-    /// <summary>On an event loop: about the requests one loop carries at once.</summary>
-    public const int EventLoop = 64;
-
-    /// <summary>On any other thread (.NET's own builder keeps one).</summary>
-    public const int Other = 8;
-
-    /// <summary>
-    /// Shared by all threads, per method, beyond what each keeps (.NET's own builder: one per core). A fixed number: a
-    /// rent that finds none scans them all (<see cref="Failover.ObjectPool{T}"/>), so it must not grow with the cores.
-    /// </summary>
-    public const int Shared = 64;
-
-    [ThreadStatic]
-    private static bool t_eventLoop;
-
-    /// <summary>What this thread keeps.</summary>
-    public static int OnThisThread => t_eventLoop ? EventLoop : Other;
-
-    /// <summary>Declares this thread an event loop (before it runs any pooled method): it keeps <see cref="EventLoop"/> per method.</summary>
-    public static void ThisThreadIsAnEventLoop() => t_eventLoop = true;
 }
 
 /// <summary>The result of a method that returns none.</summary>

@@ -8,7 +8,7 @@ namespace Rampart.Async;
 /// The async method builder of the request path's methods (<c>[AsyncMethodBuilder(typeof(PooledValueTaskBuilder&lt;&gt;))]</c>):
 /// as .NET's <see cref="PoolingAsyncValueTaskMethodBuilder{TResult}"/>, a method that completes without suspending
 /// allocates nothing, and one that suspends lives in a <see cref="PooledBox{TResult, TStateMachine}"/> — of which an
-/// event loop's thread keeps dozens per method rather than one (<see cref="BoxKeeping"/>), so that a request allocates
+/// event loop's thread keeps dozens per method rather than one (<see cref="Keeping"/>), so that a request allocates
 /// none at any concurrency.
 /// </summary>
 /// <typeparam name="TResult">The method's result.</typeparam>

@@ -30,8 +30,6 @@ public sealed class AttemptLoop
     /// <summary>The reason of the failure given to a 101 answer to a request that asked for no upgrade.</summary>
     internal const string UnexpectedUpgradeDetail = "101 Switching Protocols to a request that asked for no upgrade";
 
-    private static readonly ObjectPool<AttemptLoop> Pool = new(Environment.ProcessorCount * 64);
-
     private LazyTimeout _deadline = new(TimeProvider.System);
     private CancellationTokenRegistration _callerAbort;
     private CancellationToken _caller;
@@ -74,7 +72,7 @@ public sealed class AttemptLoop
     public static AttemptLoop Rent(ClusterState cluster, string method, bool hasBody, long? contentLength, CancellationToken callerAborted)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        var loop = Pool.TryTake() ?? new AttemptLoop();
+        var loop = Kept<AttemptLoop>.TryTake() ?? new AttemptLoop(); // this thread's: an event loop rents and returns it on one thread
         var retry = cluster.Options.Retry;
         loop._cluster = cluster;
         loop._idempotent = FailoverRules.IsIdempotent(method);
@@ -312,7 +310,7 @@ public sealed class AttemptLoop
         Destination = null!;
         _caller = default;
         (_result, _detail, _verdict, Number) = (CallResult.Success, null, ResponseVerdict.PassOn, 0);
-        Pool.Return(this);
+        Kept<AttemptLoop>.Return(this);
     }
 
     private static string Describe(AttemptError error, Exception? exception) => error switch

@@ -82,7 +82,7 @@ public sealed class PooledValueTaskBuilderTests
     {
         var allocated = OnNewThread(() =>
         {
-            BoxKeeping.ThisThreadIsAnEventLoop();
+            Keeping.ThisThreadIsAnEventLoop();
             return BatchesAllocate(32); // fewer than an event loop keeps per method
         });
 
@@ -94,9 +94,9 @@ public sealed class PooledValueTaskBuilderTests
     {
         // A thread pool may have many threads: each keeps a few; beyond those, a bounded number shared by all of them.
         var (few, shared, many) = OnNewThread(() => (
-            BatchesAllocate(BoxKeeping.Other),
-            BatchesAllocate(BoxKeeping.Other + BoxKeeping.Shared),
-            BatchesAllocate(BoxKeeping.Other + BoxKeeping.Shared + 8)));
+            BatchesAllocate(Keeping.Other),
+            BatchesAllocate(Keeping.Other + Keeping.Shared),
+            BatchesAllocate(Keeping.Other + Keeping.Shared + 8)));
 
         Assert.Equal(0, few);
         Assert.Equal(0, shared);

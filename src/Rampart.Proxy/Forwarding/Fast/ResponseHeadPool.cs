@@ -1,13 +1,11 @@
-using Rampart.Failover;
+using Rampart.Async;
 
 namespace Rampart.Proxy.Forwarding.Fast;
 
-/// <summary>Parsed heads are reused: one per exchange in flight, not one per response.</summary>
+/// <summary>Parsed heads are reused: one per exchange in flight, not one per response (kept by the thread that parsed them).</summary>
 internal static class ResponseHeadPool
 {
-    private static readonly ObjectPool<ResponseHead> Pool = new(Environment.ProcessorCount * 64);
+    public static ResponseHead Rent() => Kept<ResponseHead>.TryTake() ?? new ResponseHead();
 
-    public static ResponseHead Rent() => Pool.TryTake() ?? new ResponseHead();
-
-    public static void Return(ResponseHead head) => Pool.Return(head);
+    public static void Return(ResponseHead head) => Kept<ResponseHead>.Return(head);
 }

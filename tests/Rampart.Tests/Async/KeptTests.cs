@@ -1,0 +1,83 @@
+using Rampart.Async;
+
+namespace Rampart.Tests.Async;
+
+/// <summary>
+/// Per-thread keeping of pooled objects (the attempt loop's state, response heads, suspended-method boxes): what a
+/// thread returns it takes back itself, without another thread seeing it, up to what it keeps; beyond that, a bounded
+/// number is shared. Each test keeps a type of its own, on threads of its own (what a thread keeps is its own).
+/// </summary>
+public sealed class KeptTests
+{
+    [Fact]
+    public void AnEventLoop_TakesBackWhatItReturned_AndNoOtherThreadSeesIt()
+    {
+        var (returned, takenBack, takenElsewhere) = OnNewThread(() =>
+        {
+            Keeping.ThisThreadIsAnEventLoop();
+            var things = Enumerable.Range(0, Keeping.EventLoop).Select(_ => new LoopThing()).ToList();
+            things.ForEach(Kept<LoopThing>.Return);
+            var elsewhere = OnNewThread(() => Kept<LoopThing>.TryTake()); // nothing was shared
+            var back = Enumerable.Range(0, Keeping.EventLoop).Select(_ => Kept<LoopThing>.TryTake()).ToList();
+            return (things, back, elsewhere);
+        });
+
+        Assert.Null(takenElsewhere);
+        Assert.Equal(returned.OrderBy(t => t.Id), takenBack.OrderBy(t => t!.Id));
+    }
+
+    [Fact]
+    public void BeyondWhatAThreadKeeps_ABoundedNumberIsShared()
+    {
+        var returned = OnNewThread(() =>
+        {
+            var things = Enumerable.Range(0, Keeping.Other + Keeping.Shared + 8).Select(_ => new SharedThing()).ToList();
+            things.ForEach(Kept<SharedThing>.Return);
+            return things;
+        });
+
+        var taken = OnNewThread(() =>
+        {
+            var all = new List<SharedThing>();
+            while (Kept<SharedThing>.TryTake() is { } thing)
+            {
+                all.Add(thing);
+            }
+
+            return all;
+        });
+
+        // The returning thread kept its own few; of the rest, the shared ones (a pool's worth), and the GC has what is left.
+        Assert.InRange(taken.Count, Keeping.Shared, returned.Count - Keeping.Other - 1);
+        Assert.All(taken, t => Assert.Contains(t, returned));
+    }
+
+    private static T OnNewThread<T>(Func<T> body)
+    {
+        var result = default(T);
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = body();
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        return failure is null ? result! : throw new InvalidOperationException("the thread failed", failure);
+    }
+
+    private sealed class LoopThing
+    {
+        private static int s_next;
+
+        public int Id { get; } = Interlocked.Increment(ref s_next);
+    }
+
+    private sealed class SharedThing;
+}
