@@ -49,6 +49,11 @@ internal sealed partial class ServerConnection
 
     public async Task RunAsync(ConnectionDelegate kestrel)
     {
+        // Kestrel starts a connection in its log scope (an async-local value). The requests served here do without it:
+        // in the default context, resuming their methods on a loop switches no context. A connection handed to
+        // Kestrel's server goes back to Kestrel's context first.
+        var kestrels = ExecutionContext.Capture();
+        ExecutionContext.Restore(Rampart.Async.DefaultContext.Instance);
         // Kestrel's heartbeat (once a second) ends idle keep-alive connections and clients that stopped reading.
         _connection.Features.Get<IConnectionHeartbeatFeature>()?.OnHeartbeat(static c => ((ServerConnection)c).Tick(), this);
         using var closing = _connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested
@@ -98,6 +103,11 @@ internal sealed partial class ServerConnection
                 _input.AdvanceTo(buffer.Start);
                 Volatile.Write(ref _state, HandedOff);
                 _server.CountHandedOff();
+                if (kestrels is not null)
+                {
+                    ExecutionContext.Restore(kestrels);
+                }
+
                 await kestrel(_connection).ConfigureAwait(false);
                 return;
             }

@@ -34,7 +34,8 @@ internal sealed unsafe class EventLoop
             throw new InvalidOperationException("epoll_create1 failed: errno " + Marshal.GetLastPInvokeError());
         }
 
-        new Thread(Run) { IsBackground = true, Name = "Rampart epoll " + index }.Start();
+        // Started without the execution context of whoever created the loops (a request, with its async-local values).
+        new Thread(Run) { IsBackground = true, Name = "Rampart epoll " + index }.UnsafeStart();
     }
 
     /// <summary>How many loops there are (one per core), once they run.</summary>

@@ -3,12 +3,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Rampart.Proxy.Tests.Infrastructure;
 
-/// <summary>One log line as written.</summary>
-public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception);
+/// <summary>One log line as written, with the scopes it was written in (each scope's text).</summary>
+public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception, IReadOnlyList<string> Scopes);
 
-/// <summary>A log provider that keeps every line, from every category, at every level.</summary>
-public sealed class LogCapture : ILoggerProvider, IProgressSource
+/// <summary>A log provider that keeps every line, from every category, at every level, with its scopes.</summary>
+public sealed class LogCapture : ILoggerProvider, IProgressSource, ISupportExternalScope
 {
+    private IExternalScopeProvider? _scopes;
+
     private readonly List<(Func<LogEntry, bool> Match, TaskCompletionSource<LogEntry> Seen)> _waiting = [];
 
     public ConcurrentQueue<LogEntry> Entries { get; } = new();
@@ -58,6 +60,15 @@ public sealed class LogCapture : ILoggerProvider, IProgressSource
     {
     }
 
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+    private List<string> CurrentScopes()
+    {
+        var scopes = new List<string>();
+        _scopes?.ForEachScope(static (scope, list) => list.Add(scope?.ToString() ?? ""), scopes);
+        return scopes;
+    }
+
     private sealed class Logger(LogCapture capture, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
@@ -66,6 +77,6 @@ public sealed class LogCapture : ILoggerProvider, IProgressSource
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            capture.Add(new LogEntry(category, logLevel, eventId, formatter(state, exception), exception));
+            capture.Add(new LogEntry(category, logLevel, eventId, formatter(state, exception), exception, capture.CurrentScopes()));
     }
 }

@@ -202,6 +202,21 @@ public sealed class FastServerTests
     }
 
     [Fact]
+    public async Task AConnectionHandedToKestrel_GoesOnInKestrelsLogScope()
+    {
+        // Rampart's server serves its requests outside Kestrel's connection log scope (nothing of it is needed there, and
+        // resuming a request's methods then switches no context); a connection it hands on gets the scope back.
+        var logs = new LogCapture();
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: Fast, logs: logs);
+        var response = await RawHttp.SendAsync(f.Address, "GET / HTTP/1.0\r\n\r\n"); // HTTP/1.0: Kestrel's server answers
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(1, f.Services.GetRequiredService<FastServer>().HandedOff);
+        var starting = await logs.WaitForAsync(e => e.Category == "Microsoft.AspNetCore.Hosting.Diagnostics" && e.Message.StartsWith("Request starting", StringComparison.Ordinal));
+        Assert.Contains(starting.Scopes, s => s.StartsWith("ConnectionId:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task SwitchedOff_KestrelServesEverything()
     {
         await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>(Fast) { ["Rampart:Server:FastServer"] = "false" });
