@@ -6,7 +6,7 @@ namespace Rampart.Async;
 /// <summary>
 /// What a suspended async method of <see cref="PooledValueTaskBuilder{TResult}"/> lives in: its state machine, the
 /// execution context to resume it in, and the completion its caller awaits. Kept per thread for the next call of the
-/// same method once its result was read (<see cref="GetResult"/>), as <see cref="Kept{T}"/> keeps objects: per method, up
+/// same method once its result was read (<see cref="GetResult"/>), as <see cref="KeptObjects{T}"/> keeps objects: per method, up
 /// to <see cref="Keeping.EventLoop"/> on a thread that declared itself an event loop, <see cref="Keeping.Other"/> on any
 /// other (a thread pool may have many threads: what each keeps stays small), and beyond those <see cref="Keeping.Shared"/>
 /// that any thread takes.
@@ -21,6 +21,13 @@ namespace Rampart.Async;
 internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
     where TStateMachine : IAsyncStateMachine
 {
+    // What threads hand each other (the thread pool's threads rent on one and finish on another), beyond their own.
+    private static readonly Failover.ObjectPool<PooledBox<TResult, TStateMachine>> Shared = new(Keeping.Shared);
+
+    // A generic class's thread-local field: reached directly where the method's state machine is a struct (Release).
+    [ThreadStatic]
+    private static KeptObjects<PooledBox<TResult, TStateMachine>> t_kept;
+
     private static readonly ContextCallback RunInContext = static box => ((PooledBox<TResult, TStateMachine>)box!).StateMachine!.MoveNext();
 
     private ManualResetValueTaskSourceCore<TResult> _completion; // continuations run where it completes, as .NET's builders do
@@ -38,7 +45,7 @@ internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
     public short Version => _completion.Version;
 
     /// <summary>One of this thread's kept boxes, or a new one.</summary>
-    public static PooledBox<TResult, TStateMachine> Rent() => Kept<PooledBox<TResult, TStateMachine>>.TryTake() ?? new PooledBox<TResult, TStateMachine>();
+    public static PooledBox<TResult, TStateMachine> Rent() => t_kept.TryTake(Shared) ?? new PooledBox<TResult, TStateMachine>();
 
     public void MoveNext()
     {
@@ -73,7 +80,7 @@ internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
             _completion.Reset();
             StateMachine = default;
             Context = null;
-            Kept<PooledBox<TResult, TStateMachine>>.Return(this);
+            t_kept.Return(this, Shared);
         }
     }
 

@@ -30,6 +30,11 @@ public sealed class AttemptLoop
     /// <summary>The reason of the failure given to a 101 answer to a request that asked for no upgrade.</summary>
     internal const string UnexpectedUpgradeDetail = "101 Switching Protocols to a request that asked for no upgrade";
 
+    private static readonly ObjectPool<AttemptLoop> Shared = new(Keeping.Shared);
+
+    [ThreadStatic]
+    private static KeptObjects<AttemptLoop> t_kept; // an event loop rents and returns a request's state on one thread
+
     private LazyTimeout _deadline = new(TimeProvider.System);
     private CancellationTokenRegistration _callerAbort;
     private CancellationToken _caller;
@@ -72,7 +77,7 @@ public sealed class AttemptLoop
     public static AttemptLoop Rent(ClusterState cluster, string method, bool hasBody, long? contentLength, CancellationToken callerAborted)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        var loop = Kept<AttemptLoop>.TryTake() ?? new AttemptLoop(); // this thread's: an event loop rents and returns it on one thread
+        var loop = t_kept.TryTake(Shared) ?? new AttemptLoop();
         var retry = cluster.Options.Retry;
         loop._cluster = cluster;
         loop._idempotent = FailoverRules.IsIdempotent(method);
@@ -310,7 +315,7 @@ public sealed class AttemptLoop
         Destination = null!;
         _caller = default;
         (_result, _detail, _verdict, Number) = (CallResult.Success, null, ResponseVerdict.PassOn, 0);
-        Kept<AttemptLoop>.Return(this);
+        t_kept.Return(this, Shared);
     }
 
     private static string Describe(AttemptError error, Exception? exception) => error switch

@@ -1,4 +1,5 @@
 using Rampart.Async;
+using Rampart.Failover;
 
 namespace Rampart.Tests.Async;
 
@@ -7,8 +8,17 @@ namespace Rampart.Tests.Async;
 /// thread returns it takes back itself, without another thread seeing it, up to what it keeps; beyond that, a bounded
 /// number is shared. Each test keeps a type of its own, on threads of its own (what a thread keeps is its own).
 /// </summary>
-public sealed class KeptTests
+public sealed class KeptObjectsTests
 {
+    private static readonly ObjectPool<LoopThing> LoopShared = new(Keeping.Shared);
+    private static readonly ObjectPool<SharedThing> SharedShared = new(Keeping.Shared);
+
+    [ThreadStatic]
+    private static KeptObjects<LoopThing> t_loopThings;
+
+    [ThreadStatic]
+    private static KeptObjects<SharedThing> t_sharedThings;
+
     [Fact]
     public void AnEventLoop_TakesBackWhatItReturned_AndNoOtherThreadSeesIt()
     {
@@ -16,9 +26,9 @@ public sealed class KeptTests
         {
             Keeping.ThisThreadIsAnEventLoop();
             var things = Enumerable.Range(0, Keeping.EventLoop).Select(_ => new LoopThing()).ToList();
-            things.ForEach(Kept<LoopThing>.Return);
-            var elsewhere = OnNewThread(() => Kept<LoopThing>.TryTake()); // nothing was shared
-            var back = Enumerable.Range(0, Keeping.EventLoop).Select(_ => Kept<LoopThing>.TryTake()).ToList();
+            things.ForEach(t => t_loopThings.Return(t, LoopShared));
+            var elsewhere = OnNewThread(() => t_loopThings.TryTake(LoopShared)); // nothing was shared
+            var back = Enumerable.Range(0, Keeping.EventLoop).Select(_ => t_loopThings.TryTake(LoopShared)).ToList();
             return (things, back, elsewhere);
         });
 
@@ -32,14 +42,14 @@ public sealed class KeptTests
         var returned = OnNewThread(() =>
         {
             var things = Enumerable.Range(0, Keeping.Other + Keeping.Shared + 8).Select(_ => new SharedThing()).ToList();
-            things.ForEach(Kept<SharedThing>.Return);
+            things.ForEach(t => t_sharedThings.Return(t, SharedShared));
             return things;
         });
 
         var taken = OnNewThread(() =>
         {
             var all = new List<SharedThing>();
-            while (Kept<SharedThing>.TryTake() is { } thing)
+            while (t_sharedThings.TryTake(SharedShared) is { } thing)
             {
                 all.Add(thing);
             }
