@@ -56,7 +56,14 @@ internal static unsafe partial class EpollNative
     /// <c>recv</c> on <paramref name="handle"/>: the count, or -1 with <paramref name="errno"/> (EBADF when the handle
     /// was closed). The handle is held for the call, so that its descriptor cannot be closed and reused meanwhile.
     /// </summary>
-    public static nint Recv(SafeSocketHandle handle, byte* buffer, nint length, int flags, out int errno)
+    public static nint Recv(SafeSocketHandle handle, byte* buffer, nint length, int flags, out int errno) =>
+        Call(handle, buffer, length, flags, send: false, out errno);
+
+    /// <summary><c>send</c> on <paramref name="handle"/>, as <see cref="Recv"/>.</summary>
+    public static nint Send(SafeSocketHandle handle, byte* buffer, nint length, int flags, out int errno) =>
+        Call(handle, buffer, length, flags, send: true, out errno);
+
+    private static nint Call(SafeSocketHandle handle, byte* buffer, nint length, int flags, bool send, out int errno)
     {
         var held = false;
         try
@@ -70,28 +77,9 @@ internal static unsafe partial class EpollNative
         }
 
         // Outside any try: a native call cannot throw, and there the JIT inlines it.
-        var result = RawRecv(handle.DangerousGetHandle(), buffer, length, flags);
+        var fd = handle.DangerousGetHandle();
+        var result = send ? RawSend(fd, buffer, length, flags) : RawRecv(fd, buffer, length, flags);
         errno = result < 0 ? Marshal.GetLastSystemError() : 0; // before anything else can call into the system
-        handle.DangerousRelease();
-        return result;
-    }
-
-    /// <summary><c>send</c> on <paramref name="handle"/>, as <see cref="Recv"/>.</summary>
-    public static nint Send(SafeSocketHandle handle, byte* buffer, nint length, int flags, out int errno)
-    {
-        var held = false;
-        try
-        {
-            handle.DangerousAddRef(ref held);
-        }
-        catch (ObjectDisposedException)
-        {
-            errno = 9; // EBADF
-            return -1;
-        }
-
-        var result = RawSend(handle.DangerousGetHandle(), buffer, length, flags);
-        errno = result < 0 ? Marshal.GetLastSystemError() : 0;
         handle.DangerousRelease();
         return result;
     }

@@ -22,12 +22,12 @@ public sealed class KeptObjectsTests
     [Fact]
     public void AnEventLoop_TakesBackWhatItReturned_AndNoOtherThreadSeesIt()
     {
-        var (returned, takenBack, takenElsewhere) = OnNewThread(() =>
+        var (returned, takenBack, takenElsewhere) = OwnThread.Run(() =>
         {
             Keeping.ThisThreadIsAnEventLoop();
             var things = Enumerable.Range(0, Keeping.EventLoop).Select(_ => new LoopThing()).ToList();
             things.ForEach(t => t_loopThings.Return(t, LoopShared));
-            var elsewhere = OnNewThread(() => t_loopThings.TryTake(LoopShared)); // nothing was shared
+            var elsewhere = OwnThread.Run(() => t_loopThings.TryTake(LoopShared)); // nothing was shared
             var back = Enumerable.Range(0, Keeping.EventLoop).Select(_ => t_loopThings.TryTake(LoopShared)).ToList();
             return (things, back, elsewhere);
         });
@@ -39,14 +39,14 @@ public sealed class KeptObjectsTests
     [Fact]
     public void BeyondWhatAThreadKeeps_ABoundedNumberIsShared()
     {
-        var returned = OnNewThread(() =>
+        var returned = OwnThread.Run(() =>
         {
             var things = Enumerable.Range(0, Keeping.Other + Keeping.Shared + 8).Select(_ => new SharedThing()).ToList();
             things.ForEach(t => t_sharedThings.Return(t, SharedShared));
             return things;
         });
 
-        var taken = OnNewThread(() =>
+        var taken = OwnThread.Run(() =>
         {
             var all = new List<SharedThing>();
             while (t_sharedThings.TryTake(SharedShared) is { } thing)
@@ -60,26 +60,6 @@ public sealed class KeptObjectsTests
         // The returning thread kept its own few; of the rest, the shared ones (a pool's worth), and the GC has what is left.
         Assert.InRange(taken.Count, Keeping.Shared, returned.Count - Keeping.Other - 1);
         Assert.All(taken, t => Assert.Contains(t, returned));
-    }
-
-    private static T OnNewThread<T>(Func<T> body)
-    {
-        var result = default(T);
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                result = body();
-            }
-            catch (Exception ex)
-            {
-                failure = ex;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        return failure is null ? result! : throw new InvalidOperationException("the thread failed", failure);
     }
 
     private sealed class LoopThing

@@ -80,7 +80,7 @@ public sealed class PooledValueTaskBuilderTests
     [Fact]
     public void AnEventLoopThatFinishesABatchOfCalls_AllocatesNoBoxForTheNextBatch()
     {
-        var allocated = OnNewThread(() =>
+        var allocated = OwnThread.Run(() =>
         {
             Keeping.ThisThreadIsAnEventLoop();
             return BatchesAllocate(32); // fewer than an event loop keeps per method
@@ -93,7 +93,7 @@ public sealed class PooledValueTaskBuilderTests
     public void AnyOtherThread_KeepsAFew_AndAllThreadsShareABoundedNumber()
     {
         // A thread pool may have many threads: each keeps a few; beyond those, a bounded number shared by all of them.
-        var (few, shared, many) = OnNewThread(() => (
+        var (few, shared, many) = OwnThread.Run(() => (
             BatchesAllocate(Keeping.Other),
             BatchesAllocate(Keeping.Other + Keeping.Shared),
             BatchesAllocate(Keeping.Other + Keeping.Shared + 8)));
@@ -117,27 +117,6 @@ public sealed class PooledValueTaskBuilderTests
         }
 
         return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
-
-    // What a thread keeps is its own: each test that counts it runs on a thread of its own.
-    private static T OnNewThread<T>(Func<T> body)
-    {
-        var result = default(T);
-        Exception? failure = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                result = body();
-            }
-            catch (Exception ex)
-            {
-                failure = ex;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        return failure is null ? result! : throw new InvalidOperationException("the thread failed", failure);
     }
 
     [Fact]
