@@ -45,7 +45,7 @@ internal static unsafe partial class EpollNative
 
     // recv and send take the descriptor itself and leave errno where it is: Recv and Send below hold the handle
     // around them and read errno only when a call failed. Blittable and without SetLastError, the JIT inlines the
-    // call into its caller: no marshalling stub, no errno cleared and saved per call (twice per request each way).
+    // call into its caller: no marshalling stub, no errno cleared and saved per call (four calls per proxied request).
     [LibraryImport("libc", EntryPoint = "recv")]
     public static partial nint RawRecv(nint fd, byte* buffer, nint length, int flags);
 

@@ -1,9 +1,10 @@
 namespace Rampart.Async;
 
 /// <summary>
-/// One thread's kept objects of one type, for its next use: the owner declares it as a <c>[ThreadStatic]</c> field of a
-/// non-generic class (so that reaching it is a plain thread-local access, not a runtime lookup) with one pool all threads
-/// share. What a request rents on an event loop returns to the same loop, so that neither the rent nor the return touches
+/// One thread's kept objects of one type, for its next use: the owner declares it as a <c>[ThreadStatic]</c> field with
+/// one pool all threads share — of a non-generic class, or of a generic one whose instantiations are not shared (over a
+/// struct), so that reaching it is a plain thread-local access (shared generic code reaches its class's thread-local
+/// fields through a runtime helper). What a request rents on an event loop returns to the same loop, so that neither the rent nor the return touches
 /// memory another core writes (a pool all threads share costs a contended compare-and-swap each way). A thread keeps up
 /// to <see cref="Keeping.OnThisThread"/>; beyond those, the shared pool keeps up to <see cref="Keeping.Shared"/> (the
 /// thread pool's threads rent on one thread and return on another); past both, a returned object is left to the GC.
