@@ -1,23 +1,26 @@
 namespace Rampart.Async;
 
 /// <summary>
-/// One thread's kept objects of one type, for its next use: the owner declares it as a <c>[ThreadStatic]</c> field with
-/// one pool all threads share — of a non-generic class, or of a generic one whose instantiations are not shared (over a
-/// struct), so that reaching it is a plain thread-local access (shared generic code reaches its class's thread-local
-/// fields through a runtime helper). What a request rents on an event loop returns to the same loop, so that neither the rent nor the return touches
+/// One thread's kept objects of one type, for its next use: the owner declares it as a <c>[ThreadStatic]</c> field of a
+/// non-generic class, or of a generic one whose instantiations are not shared (over a struct), so that reaching it is a
+/// plain thread-local access (shared generic code reaches its class's thread-local fields through a runtime helper).
+/// What a request rents on an event loop returns to the same loop, so that neither the rent nor the return touches
 /// memory another core writes (a pool all threads share costs a contended compare-and-swap each way). A thread keeps up
-/// to <see cref="Keeping.OnThisThread"/>; beyond those, the shared pool keeps up to <see cref="Keeping.Shared"/> (the
-/// thread pool's threads rent on one thread and return on another); past both, a returned object is left to the GC.
+/// to <see cref="Keeping.OnThisThread"/>; beyond those, one pool per type that all threads share keeps up to
+/// <see cref="Keeping.Shared"/> (the thread pool's threads rent on one thread and return on another; reached only when
+/// a thread has none left, or no room); past both, a returned object is left to the GC.
 /// </summary>
 /// <typeparam name="T">What is kept.</typeparam>
 internal struct KeptObjects<T>
     where T : class
 {
+    private static readonly Failover.ObjectPool<T> Shared = new(Keeping.Shared);
+
     private T?[]? _items;
     private int _count;
 
-    /// <summary>One this thread kept, or one of <paramref name="shared"/>, or null (the caller creates one).</summary>
-    public T? TryTake(Failover.ObjectPool<T> shared)
+    /// <summary>One this thread kept, or a shared one, or null (the caller creates one).</summary>
+    public T? TryTake()
     {
         var items = _items;
         if (items is not null && _count > 0)
@@ -27,11 +30,11 @@ internal struct KeptObjects<T>
             return item;
         }
 
-        return shared.TryTake();
+        return Shared.TryTake();
     }
 
     /// <summary>Keeps <paramref name="item"/> (reset by the caller) for this thread's next <see cref="TryTake"/>.</summary>
-    public void Return(T item, Failover.ObjectPool<T> shared)
+    public void Return(T item)
     {
         var items = _items ??= new T?[Keeping.OnThisThread];
         if (_count < items.Length)
@@ -40,7 +43,7 @@ internal struct KeptObjects<T>
         }
         else
         {
-            shared.TryReturn(item); // or, the shared ones full too, left to the GC
+            Shared.TryReturn(item); // or, the shared ones full too, left to the GC
         }
     }
 }

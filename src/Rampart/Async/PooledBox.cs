@@ -21,9 +21,6 @@ namespace Rampart.Async;
 internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
     where TStateMachine : IAsyncStateMachine
 {
-    // What threads hand each other (the thread pool's threads rent on one and finish on another), beyond their own.
-    private static readonly Failover.ObjectPool<PooledBox<TResult, TStateMachine>> Shared = new(Keeping.Shared);
-
     // A generic class's thread-local field: reached directly where the method's state machine is a struct (Release).
     [ThreadStatic]
     private static KeptObjects<PooledBox<TResult, TStateMachine>> t_kept;
@@ -45,7 +42,7 @@ internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
     public short Version => _completion.Version;
 
     /// <summary>One of this thread's kept boxes, or a new one.</summary>
-    public static PooledBox<TResult, TStateMachine> Rent() => t_kept.TryTake(Shared) ?? new PooledBox<TResult, TStateMachine>();
+    public static PooledBox<TResult, TStateMachine> Rent() => t_kept.TryTake() ?? new PooledBox<TResult, TStateMachine>();
 
     public void MoveNext()
     {
@@ -80,7 +77,7 @@ internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
             _completion.Reset();
             StateMachine = default;
             Context = null;
-            t_kept.Return(this, Shared);
+            t_kept.Return(this);
         }
     }
 

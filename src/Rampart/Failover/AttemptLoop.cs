@@ -30,8 +30,6 @@ public sealed class AttemptLoop
     /// <summary>The reason of the failure given to a 101 answer to a request that asked for no upgrade.</summary>
     internal const string UnexpectedUpgradeDetail = "101 Switching Protocols to a request that asked for no upgrade";
 
-    private static readonly ObjectPool<AttemptLoop> Shared = new(Keeping.Shared);
-
     [ThreadStatic]
     private static KeptObjects<AttemptLoop> t_kept; // an event loop rents and returns a request's state on one thread
 
@@ -77,7 +75,7 @@ public sealed class AttemptLoop
     public static AttemptLoop Rent(ClusterState cluster, string method, bool hasBody, long? contentLength, CancellationToken callerAborted)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        var loop = t_kept.TryTake(Shared) ?? new AttemptLoop();
+        var loop = t_kept.TryTake() ?? new AttemptLoop();
         var retry = cluster.Options.Retry;
         loop._cluster = cluster;
         loop._idempotent = FailoverRules.IsIdempotent(method);
@@ -315,7 +313,7 @@ public sealed class AttemptLoop
         Destination = null!;
         _caller = default;
         (_result, _detail, _verdict, Number) = (CallResult.Success, null, ResponseVerdict.PassOn, 0);
-        t_kept.Return(this, Shared);
+        t_kept.Return(this);
     }
 
     private static string Describe(AttemptError error, Exception? exception) => error switch

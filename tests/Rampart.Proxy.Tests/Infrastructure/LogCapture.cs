@@ -9,9 +9,8 @@ public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, 
 /// <summary>A log provider that keeps every line, from every category, at every level, with its scopes.</summary>
 public sealed class LogCapture : ILoggerProvider, IProgressSource, ISupportExternalScope
 {
-    private IExternalScopeProvider? _scopes;
-
     private readonly List<(Func<LogEntry, bool> Match, TaskCompletionSource<LogEntry> Seen)> _waiting = [];
+    private IExternalScopeProvider? _scopes;
 
     public ConcurrentQueue<LogEntry> Entries { get; } = new();
 

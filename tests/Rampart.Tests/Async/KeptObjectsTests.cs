@@ -1,5 +1,4 @@
 using Rampart.Async;
-using Rampart.Failover;
 
 namespace Rampart.Tests.Async;
 
@@ -10,9 +9,6 @@ namespace Rampart.Tests.Async;
 /// </summary>
 public sealed class KeptObjectsTests
 {
-    private static readonly ObjectPool<LoopThing> LoopShared = new(Keeping.Shared);
-    private static readonly ObjectPool<SharedThing> SharedShared = new(Keeping.Shared);
-
     [ThreadStatic]
     private static KeptObjects<LoopThing> t_loopThings;
 
@@ -26,9 +22,9 @@ public sealed class KeptObjectsTests
         {
             Keeping.ThisThreadIsAnEventLoop();
             var things = Enumerable.Range(0, Keeping.EventLoop).Select(_ => new LoopThing()).ToList();
-            things.ForEach(t => t_loopThings.Return(t, LoopShared));
-            var elsewhere = OwnThread.Run(() => t_loopThings.TryTake(LoopShared)); // nothing was shared
-            var back = Enumerable.Range(0, Keeping.EventLoop).Select(_ => t_loopThings.TryTake(LoopShared)).ToList();
+            things.ForEach(t => t_loopThings.Return(t));
+            var elsewhere = OwnThread.Run(() => t_loopThings.TryTake()); // nothing was shared
+            var back = Enumerable.Range(0, Keeping.EventLoop).Select(_ => t_loopThings.TryTake()).ToList();
             return (things, back, elsewhere);
         });
 
@@ -42,14 +38,14 @@ public sealed class KeptObjectsTests
         var returned = OwnThread.Run(() =>
         {
             var things = Enumerable.Range(0, Keeping.Other + Keeping.Shared + 8).Select(_ => new SharedThing()).ToList();
-            things.ForEach(t => t_sharedThings.Return(t, SharedShared));
+            things.ForEach(t => t_sharedThings.Return(t));
             return things;
         });
 
         var taken = OwnThread.Run(() =>
         {
             var all = new List<SharedThing>();
-            while (t_sharedThings.TryTake(SharedShared) is { } thing)
+            while (t_sharedThings.TryTake() is { } thing)
             {
                 all.Add(thing);
             }
