@@ -210,10 +210,17 @@ cpu_ticks() {
 }
 hz=$(getconf CLK_TCK)
 for round in $(seq 1 "$rounds"); do
-  # Each round starts one target further along, so that no target always runs in the same position.
+  # Each round starts one target further along, so that no target always runs in the same position, and every
+  # other round runs them in reverse, so that no target always runs right after the same one (a rotation alone keeps
+  # their cycle: each target would always follow the same one, and inherit its wind-down: closing 64 connections,
+  # a .NET target's collection after its load). Between two runs everything settles for SETTLE seconds (default 2).
   order=()
-  for i in "${!targets[@]}"; do order+=("${targets[$(( (i + round - 1) % ${#targets[@]} ))]}"); done
+  for i in "${!targets[@]}"; do
+    j=$(( round % 2 == 1 ? i : ${#targets[@]} - 1 - i ))
+    order+=("${targets[$(( (j + round - 1) % ${#targets[@]} ))]}")
+  done
   for t in "${order[@]}"; do
+    sleep "${SETTLE:-2}"
     before=$(cpu_ticks "${pid[$t]}")
     out=$("${on_load_cpu[@]}" wrk -t2 -c"$connections" -d"${seconds}s" --latency "${url[$t]}")
     after=$(cpu_ticks "${pid[$t]}")

@@ -5,7 +5,9 @@
 # HTTP_VERSION=2: Rampart speaks HTTP/2 (h2c) to the backends (their port + 1000), every request in flight to a
 # backend on one connection, so a kill fails them all at once.
 # Reports: client-visible errors (wrk's non-2xx and socket errors; target 0), Rampart's RSS at start,
-# end and peak (target: end within 10 % of start), and GC / thread-pool figures from its /metrics.
+# end and peak (target: end within 10 % of start), its growth over the soak's second half (a leak keeps growing;
+# the runtime's working set — GC regions, code compiled as the chaos reaches new paths — levels off), and GC /
+# thread-pool figures from its /metrics.
 set -euo pipefail
 minutes=${1:-10}; connections=${2:-32}
 seconds=$((minutes * 60))
@@ -106,6 +108,10 @@ echo "  requests: $requests, client-visible errors: $((non2xx + socket)) (non-2x
 first=$(awk 'NR == 1 { print $2 }' "$work/rss.log" 2>/dev/null); first=${first:-$rss_start}
 awk -v w="$rss_start" -v s="$first" -v e="$rss_end" -v p="$peak" 'BEGIN {
   printf "  Rampart RSS: after warm-up %.1f MiB; 30 s into the soak %.1f MiB; end %.1f MiB (%+.1f %% from 30 s in); peak %.1f MiB\n", w/1024, s/1024, e/1024, (e-s)*100/s, p/1024 }'
+# The second half: from the sample nearest the soak's middle to the end.
+middle=$(awk -v n="$(wc -l < "$work/rss.log" 2>/dev/null || echo 0)" 'NR == int((n + 1) / 2) { print $2 }' "$work/rss.log" 2>/dev/null)
+[ -n "$middle" ] && awk -v m="$middle" -v e="$rss_end" 'BEGIN {
+  printf "  Rampart RSS over the second half: %.1f → %.1f MiB (%+.1f %%)\n", m/1024, e/1024, (e-m)*100/m }'
 echo "  runtime, from /metrics (start → end):"
 awk 'NR == FNR { k = $0; sub(/ [^ ]+$/, "", k); v[k] = $NF; next }
      { k = $0; sub(/ [^ ]+$/, "", k); gsub(/otel_scope_name="System.Runtime",?/, "", k); sub(/\{\}/, "", k)

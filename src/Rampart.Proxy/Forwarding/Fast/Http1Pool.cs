@@ -30,17 +30,21 @@ internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTi
     public string PathPrefix { get; } = endpoint.Address.AbsolutePath.TrimEnd('/');
 
     /// <summary>
-    /// An idle connection that still looks usable, or null: on the epoll transport one of this thread's loop first (its
-    /// response then wakes the thread that serves the request), then any.
+    /// An idle connection that still looks usable, or null. On an epoll loop only that loop's own (or one opened before
+    /// the loops ran), as nginx's workers keep their own: its response then wakes the thread serving the request, and
+    /// no request waits on another loop's thread — unless a connection limit forbids opening one more, when any loop's
+    /// will do. Off the loops, any.
     /// </summary>
     public Http1Connection? TryTakeIdle()
     {
         if (_idleOnLoops is { } loops)
         {
-            var current = EventLoop.Current?.Index ?? 0;
-            for (var i = 0; i < loops.Length; i++)
+            var current = EventLoop.Current;
+            var searched = current is null || _limit is not null ? loops.Length : 1;
+            var first = current?.Index ?? 0;
+            for (var i = 0; i < searched; i++)
             {
-                if (loops[(current + i) % loops.Length] is { } pool && TryTakeIdle(pool) is { } connection)
+                if (loops[(first + i) % loops.Length] is { } pool && TryTakeIdle(pool) is { } connection)
                 {
                     return connection;
                 }
