@@ -17,7 +17,7 @@ internal sealed class Http1Pool(DestinationEndpoint endpoint, TimeSpan connectTi
     private static readonly TimeSpan CheckAfter = TimeSpan.FromSeconds(1);
 
     private readonly ObjectPool<Http1Connection> _idle = new(MaxIdle); // on .NET's sockets
-    private ObjectPool<Http1Connection>?[]? _idleOnLoops; // per epoll loop: a request takes one of its own loop's first
+    private ObjectPool<Http1Connection>?[]? _idleOnLoops; // per epoll loop: a request on a loop takes its own loop's
     private readonly ConnectionLimit? _limit = maxConnections > 0 ? new ConnectionLimit(maxConnections) : null;
     private readonly string _host = endpoint.Address.IdnHost;
     private readonly int _port = endpoint.Address.Port;
