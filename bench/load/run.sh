@@ -100,15 +100,15 @@ done
 
 # The floor of the fast path's issue (bench/load/Probe: no HttpContext, pooled sockets, none of Rampart's decisions),
 # measured only when named in TARGETS: probe (default scheduling), probeinl (inline scheduling and completions), epollprobe.
-"${on_proxy_cpu[@]}" dotnet "$work/Probe/Probe.dll" 8105 "${backend_ports[@]}" & pids+=($!)
-url[probe]=http://127.0.0.1:8105/
+"${on_proxy_cpu[@]}" dotnet "$work/Probe/Probe.dll" 8121 "${backend_ports[@]}" & pids+=($!)
+url[probe]=http://127.0.0.1:8121/
 pid[probe]=$!
-"${on_proxy_cpu[@]}" env PROBE_INLINE=1 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$work/Probe/Probe.dll" 8106 "${backend_ports[@]}" & pids+=($!)
-url[probeinl]=http://127.0.0.1:8106/
+"${on_proxy_cpu[@]}" env PROBE_INLINE=1 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$work/Probe/Probe.dll" 8122 "${backend_ports[@]}" & pids+=($!)
+url[probeinl]=http://127.0.0.1:8122/
 pid[probeinl]=$!
 # The same on its own epoll loops, nginx's discipline of reads (bench/load/EpollProbe): how much of the floor is .NET's sockets.
-"${on_proxy_cpu[@]}" dotnet "$work/EpollProbe/EpollProbe.dll" 8109 "${backend_ports[@]}" & pids+=($!)
-url[epollprobe]=http://127.0.0.1:8109/
+"${on_proxy_cpu[@]}" dotnet "$work/EpollProbe/EpollProbe.dll" 8123 "${backend_ports[@]}" & pids+=($!)
+url[epollprobe]=http://127.0.0.1:8123/
 pid[epollprobe]=$!
 
 if command -v nginx >/dev/null; then
@@ -121,8 +121,17 @@ events { worker_connections 4096; }
 http {
   access_log off;
   upstream web { server 127.0.0.1:9201; server 127.0.0.1:9202; server 127.0.0.1:9203; keepalive 128; }
+  # nginx: what Rampart (and YARP) send by default, so that every proxy asks the backends the same: the client's Host
+  # and the X-Forwarded headers. nginx-bare: nginx's own defaults (Host: the upstream's name, no X-Forwarded headers),
+  # the configuration of the measurements before stage 9 (bench/README.md).
   server {
     listen 127.0.0.1:8103;
+    location / { proxy_pass http://web; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_next_upstream error timeout http_500 http_502 http_503 http_504;
+      proxy_set_header Host \$http_host; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme; proxy_set_header X-Forwarded-Host \$http_host; }
+  }
+  server {
+    listen 127.0.0.1:8108;
     location / { proxy_pass http://web; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_next_upstream error timeout http_500 http_502 http_503 http_504; }
   }
 }
@@ -130,6 +139,8 @@ CONF
   "${on_proxy_cpu[@]}" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' & pids+=($!)
   url[nginx]=http://127.0.0.1:8103/
   pid[nginx]=$!
+  url[nginx-bare]=http://127.0.0.1:8108/ # the same processes: measured only when named in TARGETS
+  pid[nginx-bare]=$!
 fi
 
 if command -v haproxy >/dev/null; then
@@ -147,6 +158,9 @@ defaults
   option redispatch
 frontend fe
   bind 127.0.0.1:8104
+  option forwardfor
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]
   default_backend be
 backend be
   balance roundrobin

@@ -29,7 +29,7 @@ public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStat
         ArgumentNullException.ThrowIfNull(time);
         return new(time.GetUtcNow(), [.. catalog.Clusters.Select(ClusterStatus.From)], proxy is null ? null : ConfigStatus.From(proxy))
         {
-            Server = proxy is null ? null : new ServerStatus(proxy.ServerCounters.Served, proxy.ServerCounters.HandedOff, proxy.AccessLog?.Dropped, proxy.ServerCounters.Transport),
+            Server = proxy is null ? null : new ServerStatus(proxy.ServerCounters.Served, proxy.ServerCounters.HandedOff, proxy.AccessLog?.Dropped, proxy.ServerCounters.Transport, proxy.ServerCounters.LoopsPinned),
             Fleet = proxy?.Fleet is { } fleet ? FleetStatus.From(fleet) : null,
             Discovery = proxy is null ? null : [.. proxy.Discovery.Names.OrderBy(n => n.Key.Host, StringComparer.Ordinal).Select(n => DiscoveryStatus.From(n.Key, n.Value))],
         };
@@ -38,9 +38,10 @@ public sealed record StatusDocument(DateTimeOffset At, IReadOnlyList<ClusterStat
 
 /// <summary>
 /// The proxy's server: requests Rampart's own HTTP/1.1 server answered, connections it handed to Kestrel's server,
-/// lines the access log dropped (null while it is off), and the transport its listeners run on (<c>Sockets</c>, <c>Epoll</c>).
+/// lines the access log dropped (null while it is off), the transport its listeners run on (<c>Sockets</c>, <c>Epoll</c>),
+/// and on <c>Epoll</c> whether each loop runs pinned to a CPU of its own (<c>Rampart:Server:PinLoops</c>; null on <c>Sockets</c>).
 /// </summary>
-public sealed record ServerStatus(long FastServerRequests, long HandedOffConnections, long? AccessLogDropped, string Transport);
+public sealed record ServerStatus(long FastServerRequests, long HandedOffConnections, long? AccessLogDropped, string Transport, bool? LoopsPinned);
 
 /// <summary>
 /// A discovered name (<c>Dns</c>: its A and AAAA records; <c>DnsSrv</c>: its SRV records' targets): the endpoints it

@@ -182,6 +182,13 @@ public sealed class ServerOptions : FreezableOptions
     /// connection it uses wake the same thread and no read is made that is sure to find nothing. Read at start.
     /// </summary>
     public ServerTransport Transport { get; set => field = Settable(value); } = ServerTransport.Sockets;
+
+    /// <summary>
+    /// With <see cref="ServerTransport.Epoll"/>: each epoll loop runs on a CPU of its own (loop N on the process's Nth
+    /// allowed CPU), as nginx's <c>worker_cpu_affinity auto</c> pins its workers; a loop the system refuses to pin runs
+    /// unpinned. The loops are the process's: the first proxy to bind decides. Read at start.
+    /// </summary>
+    public bool PinLoops { get; set => field = Settable(value); }
 }
 
 /// <summary>What the proxy's listeners run on (<c>Rampart:Server:Transport</c>).</summary>

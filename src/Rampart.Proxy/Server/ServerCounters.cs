@@ -20,6 +20,9 @@ internal sealed class ServerCounters
         set => _transport = value;
     }
 
+    /// <summary>On the epoll transport, whether its loops run each pinned to a CPU (<c>Rampart:Server:PinLoops</c>); null on sockets.</summary>
+    public bool? LoopsPinned => _transport == nameof(Configuration.ServerTransport.Epoll) ? Rampart.Proxy.Transport.EventLoop.ArePinned : null;
+
     public long HandedOff => Interlocked.Read(ref _handedOff);
 
     public void CountServed() => Interlocked.Increment(ref _served);

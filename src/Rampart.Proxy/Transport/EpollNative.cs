@@ -43,6 +43,17 @@ internal static unsafe partial class EpollNative
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_wait(int epfd, EpollEvent* events, int maxEvents, int timeout);
 
+    /// <summary>The size of a <c>cpu_set_t</c> in bytes (1024 CPUs).</summary>
+    public const int CpuSetSize = 128;
+
+    /// <summary>The CPUs a thread may run on (<paramref name="tid"/> 0: the calling one), as a <c>cpu_set_t</c> of <see cref="CpuSetSize"/> bytes.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int sched_getaffinity(int tid, nint size, byte* mask);
+
+    /// <summary>Sets the CPUs a thread may run on (<paramref name="tid"/> 0: the calling one).</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int sched_setaffinity(int tid, nint size, byte* mask);
+
     // recv and send take the descriptor itself and leave errno where it is: Recv and Send below hold the handle
     // around them and read errno only when a call failed. Blittable and without SetLastError, the JIT inlines the
     // call into its caller: no marshalling stub, no errno cleared and saved per call (four calls per proxied request).

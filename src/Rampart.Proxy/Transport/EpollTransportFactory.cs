@@ -18,6 +18,7 @@ internal sealed class EpollTransportFactory(RampartOptions options, IServiceProv
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
         var ip = (IPEndPoint)endpoint;
+        EventLoop.PinOnStart(options.Server.PinLoops); // before the first connection starts the loops
         var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {

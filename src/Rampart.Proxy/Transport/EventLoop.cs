@@ -14,6 +14,7 @@ internal sealed unsafe class EventLoop
     private const int MaxEvents = 256;
     private static readonly Lazy<EventLoop[]> Loops = new(() => [.. Enumerable.Range(0, Environment.ProcessorCount).Select(i => new EventLoop(i))]);
     private static int s_next;
+    private static bool s_pin; // the loops, once they start, each on a CPU of its own
 
     [ThreadStatic]
     private static EventLoop? t_current;
@@ -24,19 +25,35 @@ internal sealed unsafe class EventLoop
     private EpollSocket?[] _slots = new EpollSocket?[256]; // the registered sockets, by slot: an event's data is its slot and generation
     private int _used;
     private uint _generation;
+    private readonly int _cpu; // the CPU its thread is to be pinned to, or -1
+    private volatile bool _onItsCpu; // pinned there
 
     private EventLoop(int index)
     {
         Index = index;
+        _cpu = s_pin ? CpuOf(index) : -1;
         _epoll = epoll_create1(EPOLL_CLOEXEC);
         if (_epoll < 0)
         {
             throw new InvalidOperationException("epoll_create1 failed: errno " + Marshal.GetLastPInvokeError());
         }
 
-        // Started without the execution context of whoever created the loops (a request, with its async-local values).
-        new Thread(Run) { IsBackground = true, Name = "Rampart epoll " + index }.UnsafeStart();
+        // Started without the execution context of whoever created the loops (a request, with its async-local values),
+        // and waited for: the loops run, on their CPUs when pinned, before the first connection is theirs.
+        var running = new ManualResetEventSlim(); // not disposed: its Set may still be returning when Wait does
+        new Thread(() => Run(running)) { IsBackground = true, Name = "Rampart epoll " + index }.UnsafeStart();
+        running.Wait();
     }
+
+    /// <summary>
+    /// Has the loops, once they start, each run on a CPU of their own (<c>Rampart:Server:PinLoops</c>), as nginx's
+    /// <c>worker_cpu_affinity auto</c> pins its workers: loop N on the process's Nth allowed CPU. Called before the
+    /// first connection; the loops are the process's, so what was asked when they start holds.
+    /// </summary>
+    public static void PinOnStart(bool pin) => s_pin = pin;
+
+    /// <summary>Whether the loops run, each pinned to its CPU.</summary>
+    public static bool ArePinned => Loops.IsValueCreated && Loops.Value.All(loop => loop._onItsCpu);
 
     /// <summary>How many loops there are (one per core), once they run.</summary>
     public static int Count => Environment.ProcessorCount;
@@ -103,9 +120,39 @@ internal sealed unsafe class EventLoop
         }
     }
 
-    private void Run()
+    /// <summary>The <paramref name="index"/>th CPU this process may run on, or -1 when there are fewer (or they cannot be read).</summary>
+    private static int CpuOf(int index)
+    {
+        var mask = stackalloc byte[CpuSetSize];
+        if (sched_getaffinity(0, CpuSetSize, mask) != 0)
+        {
+            return -1;
+        }
+
+        for (var cpu = 0; cpu < CpuSetSize * 8; cpu++)
+        {
+            if ((mask[cpu / 8] & (1 << (cpu % 8))) != 0 && index-- == 0)
+            {
+                return cpu;
+            }
+        }
+
+        return -1;
+    }
+
+    private void Run(ManualResetEventSlim running)
     {
         t_current = this;
+        if (_cpu >= 0)
+        {
+            var mask = stackalloc byte[CpuSetSize];
+            new Span<byte>(mask, CpuSetSize).Clear();
+            mask[_cpu / 8] = (byte)(1 << (_cpu % 8));
+            _onItsCpu = sched_setaffinity(0, CpuSetSize, mask) == 0; // refused (a container's policy): it runs where the scheduler puts it
+        }
+
+        running.Set();
+
         Rampart.Async.Keeping.ThisThreadIsAnEventLoop(); // it finishes a batch of requests, then starts one
         var events = stackalloc EpollEvent[MaxEvents];
         while (true)

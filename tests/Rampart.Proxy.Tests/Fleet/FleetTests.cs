@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Rampart.Destinations;
 using Rampart.Proxy.Admin;
@@ -188,7 +187,7 @@ public sealed class FleetTests : IAsyncLifetime
         var probing = ("HealthCheck:Active:Interval", "00:00:00.200");
         var r1 = await ReplicaAsync("r1", ("HealthCheck:Active:Path", "/health/r1"), probing);
         var r2 = await ReplicaAsync("r2", ("HealthCheck:Active:Path", "/health/r2"), probing);
-        using var r3 = await ProcessReplicaAsync("r3", "/health/r3");
+        await using var r3 = await ProcessReplicaAsync("r3", "/health/r3");
         await AllLiveAsync(3);
 
         await AssertProbedByAsync(key => Rendezvous.Pick(["r1", "r2", "r3"], key, 2));
@@ -410,37 +409,18 @@ public sealed class FleetTests : IAsyncLifetime
     }
 
     // A replica as its own process (the rampart executable), so that a test can kill it.
-    private async Task<Process> ProcessReplicaAsync(string id, string probePath)
+    private Task<RampartProcess> ProcessReplicaAsync(string id, string probePath)
     {
-        var folder = Directory.CreateTempSubdirectory("rampart-fleet-").FullName;
-        var config = Path.Combine(folder, "rampart.json");
         var destinations = string.Join(", ", _backends.Select(b => $$"""
             "{{b.Name}}": { "Address": "{{b.Address}}" }
             """));
-        await File.WriteAllTextAsync(config, $$"""
+        return RampartProcess.StartAsync($$"""
             { "Rampart": { "Listen": [ "http://127.0.0.1:0" ], "Admin": { "Listen": "" },
               "Fleet": { "Redis": "{{_redis.Configuration}}", "Name": "{{_fleet}}", "ReplicaId": "{{id}}", "Heartbeat": "00:00:00.200" },
               "Routes": [ { "Id": "all", "Cluster": "web" } ],
               "Clusters": { "web": { "Destinations": { {{destinations}} },
                 "HealthCheck": { "Active": { "Enabled": true, "Path": "{{probePath}}", "Interval": "00:00:00.200", "UnhealthyInterval": "00:00:00.100", "Jitter": 0 } } } } } }
             """);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Rampart.Host.dll"));
-        start.ArgumentList.Add("--config");
-        start.ArgumentList.Add(config);
-        var process = Process.Start(start)!;
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("Application started", StringComparison.Ordinal) == true)
-            {
-                started.TrySetResult();
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        return process;
     }
 
     private static DestinationState B0(ProxyFixture replica) => replica.Cluster.Destinations.Single(d => d.Id == "b0");

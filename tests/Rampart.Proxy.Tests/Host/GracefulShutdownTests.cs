@@ -8,7 +8,6 @@ namespace Rampart.Proxy.Tests.Host;
 /// <summary>SIGTERM to a real <c>rampart</c> process with a slow request in flight.</summary>
 public sealed class GracefulShutdownTests : IAsyncDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("rampart-shutdown-").FullName;
     private TestBackend? _backend;
 
     public async ValueTask DisposeAsync()
@@ -17,42 +16,24 @@ public sealed class GracefulShutdownTests : IAsyncDisposable
         {
             await _backend.DisposeAsync();
         }
-
-        Directory.Delete(_dir, recursive: true);
     }
 
     [Fact]
     public async Task Sigterm_LetsInFlightRequestsFinish_RefusesNewOnes_ExitsZero()
     {
         _backend = await TestBackend.StartAsync("slow", BackendMode.Slow);
-        var port = FreePort();
-        var config = Path.Combine(_dir, "rampart.json");
-        await File.WriteAllTextAsync(config, $$"""
+        var port = RampartProcess.FreePort();
+        await using var rampart = await RampartProcess.StartAsync($$"""
             { "Rampart": { "Listen": [ "http://127.0.0.1:{{port}}" ], "Admin": { "Listen": "" }, "ShutdownTimeout": "00:00:10",
               "Routes": [ { "Id": "all", "Cluster": "web" } ],
               "Clusters": { "web": { "Destinations": { "a": { "Address": "{{_backend.Address}}" } } } } } }
             """);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Rampart.Host.dll"));
-        start.ArgumentList.Add("--config");
-        start.ArgumentList.Add(config);
-        using var process = Process.Start(start)!;
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var output = ReadLinesAsync(process.StandardOutput, line =>
-        {
-            if (line.Contains("Application started", StringComparison.Ordinal))
-            {
-                started.TrySetResult(); // the host logs it once every listener is bound
-            }
-        });
-        var errors = process.StandardError.ReadToEndAsync();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
 
         _backend.ExpectRequest();
         var slow = client.GetAsync("/slow");
         await _backend.RequestArrived.WaitAsync(Wait.Generous);
-        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        using (var term = Process.Start("kill", ["-TERM", rampart.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await term.WaitForExitAsync();
         }
@@ -63,27 +44,8 @@ public sealed class GracefulShutdownTests : IAsyncDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("ok from slow", await response.Content.ReadAsStringAsync());
         using var timeout = new CancellationTokenSource(Wait.Generous);
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await errors}{await output}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<string> ReadLinesAsync(StreamReader reader, Action<string> onLine)
-    {
-        var all = new System.Text.StringBuilder();
-        while (await reader.ReadLineAsync() is { } line)
-        {
-            all.AppendLine(line);
-            onLine(line);
-        }
-
-        return all.ToString();
+        await rampart.Process.WaitForExitAsync(timeout.Token);
+        Assert.True(rampart.Process.ExitCode == 0, $"exit code {rampart.Process.ExitCode}: {rampart.Output}");
     }
 
     // The one wait left on a timer: nothing tells when a listener of another process stops accepting but trying to connect.
