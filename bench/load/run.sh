@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-proxy load run on this machine, loopback only, bounded, stops everything it started (by PID).
 # Measures in the same run, rounds interleaved (and rotated: each round starts with the next target): the backend directly, Rampart, a bare YARP config proxy,
-# and nginx and HAProxy when installed (apt-get install -y wrk nginx haproxy).
+# and nginx and HAProxy when installed (apt-get install -y wrk nginx haproxy). nginx and HAProxy send what Rampart and YARP
+# send by default (the client's Host, X-Forwarded-For/-Proto/-Host); TARGETS may name nginx-bare, nginx's own defaults.
 # Usage: bench/load/run.sh [ROUNDS=3] [SECONDS=10] [CONNECTIONS=64]
 # Every backend also speaks HTTP/2 with prior knowledge (h2c) on its port + 1000; the targets rampart-h2, yarp-h2 and
 # haproxy-h2 forward over it (nginx cannot proxy HTTP/2 to upstreams). H2=0 leaves them out.
