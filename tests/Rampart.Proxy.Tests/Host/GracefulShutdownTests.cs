@@ -22,7 +22,7 @@ public sealed class GracefulShutdownTests : IAsyncDisposable
     public async Task Sigterm_LetsInFlightRequestsFinish_RefusesNewOnes_ExitsZero()
     {
         _backend = await TestBackend.StartAsync("slow", BackendMode.Slow);
-        var port = RampartProcess.FreePort();
+        var port = Loopback.FreePort();
         await using var rampart = await RampartProcess.StartAsync($$"""
             { "Rampart": { "Listen": [ "http://127.0.0.1:{{port}}" ], "Admin": { "Listen": "" }, "ShutdownTimeout": "00:00:10",
               "Routes": [ { "Id": "all", "Cluster": "web" } ],

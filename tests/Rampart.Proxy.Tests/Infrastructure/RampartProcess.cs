@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Rampart.Proxy.Tests.Infrastructure;
@@ -32,14 +30,6 @@ public sealed class RampartProcess : IAsyncDisposable
                 return _output.ToString();
             }
         }
-    }
-
-    /// <summary>A loopback port free when asked (for a listener the process is to bind).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Starts <c>rampart --config</c> on <paramref name="config"/> (JSON); completes once every listener is bound.</summary>

@@ -22,7 +22,7 @@ public sealed class PinnedLoopsTests
         }
 
         await using var backend = await TestBackend.StartAsync("b0");
-        var (port, admin) = (RampartProcess.FreePort(), RampartProcess.FreePort());
+        var (port, admin) = (Loopback.FreePort(), Loopback.FreePort());
         await using var rampart = await RampartProcess.StartAsync($$"""
             { "Rampart": { "Listen": [ "http://127.0.0.1:{{port}}" ], "Admin": { "Listen": "http://127.0.0.1:{{admin}}" },
               "Server": { "Transport": "Epoll", "PinLoops": {{(pin ? "true" : "false")}} },
