@@ -28,6 +28,8 @@ public static class RampartServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
+        // The system's clock, but one clock read per batch of events on an epoll loop (first: YARP registers the system's).
+        services.TryAddSingleton<TimeProvider>(Rampart.Proxy.Transport.LoopTime.Instance);
         services.AddHttpForwarder();
         // Rampart reports every forwarding error itself, once, attributed and rate-limited (event 3004/3005);
         // YARP's own line for each is a warning with a stack trace that any client could multiply.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using static Rampart.Proxy.Transport.EpollNative;
 
@@ -60,6 +61,14 @@ internal sealed unsafe class EventLoop
 
     /// <summary>Its place among the loops, from 0 (what per-loop state is indexed by).</summary>
     public int Index { get; }
+
+    /// <summary>
+    /// The loop's clock (a <see cref="Stopwatch"/> timestamp): read once each time <c>epoll_wait</c> returns, so that the
+    /// requests of one batch of events share one clock read, as nginx's workers update their time once per turn of
+    /// their loop. Behind the real clock by at most the time the loop has spent on its current batch. Read on the
+    /// loop's thread only (<see cref="LoopTime"/>).
+    /// </summary>
+    public long Now { get; private set; }
 
     /// <summary>The loop running on this thread, or null off every loop.</summary>
     public static EventLoop? Current => t_current;
@@ -151,6 +160,7 @@ internal sealed unsafe class EventLoop
             _onItsCpu = sched_setaffinity(0, CpuSetSize, mask) == 0; // refused (a container's policy): it runs where the scheduler puts it
         }
 
+        Now = Stopwatch.GetTimestamp();
         running.Set();
 
         Rampart.Async.Keeping.ThisThreadIsAnEventLoop(); // it finishes a batch of requests, then starts one
@@ -158,6 +168,7 @@ internal sealed unsafe class EventLoop
         while (true)
         {
             var count = epoll_wait(_epoll, events, MaxEvents, -1);
+            Now = Stopwatch.GetTimestamp();
             var slots = Volatile.Read(ref _slots);
             for (var i = 0; i < count; i++)
             {
