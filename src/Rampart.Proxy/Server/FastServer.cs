@@ -32,7 +32,7 @@ internal sealed class FastServer(RampartProxy proxy, IOptions<KestrelServerOptio
     public long HandedOff => proxy.ServerCounters.HandedOff;
 
     /// <summary>The middleware: each connection starts here; <paramref name="kestrelHttp"/> is Kestrel's HTTP server.</summary>
-    public ConnectionDelegate Use(ConnectionDelegate kestrelHttp) => connection => new ServerConnection(this, connection).RunAsync(kestrelHttp);
+    public ConnectionDelegate Use(ConnectionDelegate kestrelHttp) => connection => new ServerConnection(this, connection).RunAsync(kestrelHttp).AsTask();
 
     public void CountServed() => proxy.ServerCounters.CountServed();
 

@@ -47,7 +47,8 @@ internal sealed partial class ServerConnection
         _exchange = new ServerExchange(connection.Transport.Output, (connection.RemoteEndPoint as IPEndPoint)?.Address, server.Limits, _time);
     }
 
-    public async Task RunAsync(ConnectionDelegate kestrel)
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder))]
+    public async ValueTask RunAsync(ConnectionDelegate kestrel)
     {
         // Kestrel starts a connection in its log scope (an async-local value). The requests served here do without it:
         // in the default context, resuming their methods on a loop switches no context. A connection handed to

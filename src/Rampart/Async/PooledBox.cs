@@ -46,13 +46,24 @@ internal sealed class PooledBox<TResult, TStateMachine> : IPooledBox<TResult>
 
     public void MoveNext()
     {
-        if (Context is null)
+        var context = Context;
+        if (context is null)
         {
             StateMachine!.MoveNext();
         }
+        else if (ReferenceEquals(context, DefaultContext.Instance) && ReferenceEquals(ExecutionContext.Capture(), context))
+        {
+            // The default context, resumed where it is the current one (an event loop's thread): nothing to switch to,
+            // only what the method may have set (an async-local) to take back, as ExecutionContext.Run would.
+            StateMachine!.MoveNext();
+            if (!ReferenceEquals(ExecutionContext.Capture(), context))
+            {
+                ExecutionContext.Restore(context);
+            }
+        }
         else
         {
-            ExecutionContext.Run(Context, RunInContext, this);
+            ExecutionContext.Run(context, RunInContext, this);
         }
     }
 

@@ -78,6 +78,38 @@ public sealed class PooledValueTaskBuilderTests
     }
 
     [Fact]
+    public void AMethodOfTheDefaultContext_ResumedOnAThreadInAnother_ResumesInTheDefaultOne()
+    {
+        var gate = new Gate();
+        var task = OnAThreadOfTheDefaultContext(() => SeeAmbient(gate));
+
+        OnAThreadOfTheDefaultContext(() =>
+        {
+            Ambient.Value = "completer";
+            gate.Open(0); // the method resumes on this thread, synchronously
+            return 0;
+        });
+
+        Assert.Null(task.Result);
+    }
+
+    [Fact]
+    public void AMethodOfTheDefaultContext_ResumedInIt_LeavesNothingItSetOnTheThreadThatResumedIt()
+    {
+        var gate = new Gate();
+        var task = OnAThreadOfTheDefaultContext(() => SetAmbient(gate, "method"));
+
+        var left = OnAThreadOfTheDefaultContext(() =>
+        {
+            gate.Open(0); // the method resumes on this thread (of the default context, as an event loop's), synchronously
+            return Ambient.Value;
+        });
+
+        Assert.Equal("method", task.Result);
+        Assert.Null(left);
+    }
+
+    [Fact]
     public void AnEventLoopThatFinishesABatchOfCalls_AllocatesNoBoxForTheNextBatch()
     {
         var allocated = OwnThread.Run(() =>
@@ -198,6 +230,24 @@ public sealed class PooledValueTaskBuilderTests
     {
         await gate.WaitAsync().ConfigureAwait(false); // resumed where the gate opens (xUnit's context would post it)
         return Ambient.Value;
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
+    private static async ValueTask<string?> SetAmbient(Gate gate, string value)
+    {
+        await gate.WaitAsync().ConfigureAwait(false); // resumed where the gate opens (xUnit's context would post it)
+        Ambient.Value = value;
+        return Ambient.Value;
+    }
+
+    // Runs the work on a thread started without the caller's execution context: in the default one, as an event loop's thread.
+    private static T OnAThreadOfTheDefaultContext<T>(Func<T> work)
+    {
+        T result = default!;
+        var thread = new Thread(() => result = work());
+        thread.UnsafeStart();
+        thread.Join();
+        return result;
     }
 
     /// <summary>
