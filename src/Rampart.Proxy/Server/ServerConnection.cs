@@ -28,6 +28,7 @@ internal sealed partial class ServerConnection
     private readonly FastServer _server;
     private readonly ConnectionContext _connection;
     private readonly PipeReader _input;
+    private readonly SocketReader? _socketInput; // the input, when it is the epoll transport's reader straight on the socket
     private readonly RequestHead _head = new();
     private readonly ServerExchange _exchange;
     private readonly RequestBody _body;
@@ -42,6 +43,7 @@ internal sealed partial class ServerConnection
         _server = server;
         _connection = connection;
         _input = connection.Transport.Input;
+        _socketInput = _input as SocketReader;
         _time = server.Time;
         _body = new RequestBody(_time);
         _exchange = new ServerExchange(connection.Transport.Output, (connection.RemoteEndPoint as IPEndPoint)?.Address, server.Limits, _time);
@@ -71,7 +73,15 @@ internal sealed partial class ServerConnection
             ReadResult read;
             try
             {
-                read = await _input.ReadAsync().ConfigureAwait(false);
+                // On the epoll transport, the socket's receive is awaited itself: one async frame less on the way of every request.
+                if (_socketInput is not { } socketInput)
+                {
+                    read = await _input.ReadAsync().ConfigureAwait(false);
+                }
+                else if (!socketInput.TryRead(out read))
+                {
+                    read = socketInput.Received(await socketInput.ReceiveAsync().ConfigureAwait(false));
+                }
             }
             catch (Exception ex) when (ex is IOException or ConnectionResetException or ObjectDisposedException or InvalidOperationException)
             {
