@@ -57,8 +57,9 @@ internal static unsafe partial class EpollNative
     // recv and send take the descriptor itself and leave errno where it is: Recv and Send below hold the handle
     // around them and read errno only when a call failed. Blittable and without SetLastError, the JIT inlines the
     // call into its caller: no marshalling stub, no errno cleared and saved per call (four calls per proxied request).
-    // Without the GC transition too: on a non-blocking socket neither call ever waits (a GC that starts meanwhile
-    // waits for it as for any managed code), and the switch to and from preemptive mode is most of a call's own cost.
+    // Without the GC transition too (no switch to preemptive mode and back around the call): with
+    // MSG_DONTWAIT neither call ever waits for the peer, so a GC that starts meanwhile waits for it as for any managed
+    // code — a few microseconds, longer only when the kernel deschedules the thread inside the call.
     [LibraryImport("libc", EntryPoint = "recv")]
     [SuppressGCTransition]
     public static partial nint RawRecv(nint fd, byte* buffer, nint length, int flags);
