@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
@@ -7,7 +6,6 @@ using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Rampart.Async;
-using Rampart.Clusters;
 using Rampart.Failover;
 using Rampart.Proxy.Diagnostics;
 using Rampart.Proxy.Forwarding;
@@ -134,48 +132,10 @@ internal sealed partial class ServerConnection
                 _input.AdvanceTo(headEnd);
             }
 
-            // The request is served here, in this method's own frame (no frame of its own to suspend and resume on the
-            // way of every response): begun, sent through the attempt loop, answered, flushed.
             ConnectionEnd end;
-            Activity? span = null;
             try
             {
-                var cluster = forwarder!.Cluster;
-                var started = _server.Proxy.AccessLog?.Start() ?? 0;
-                span = RequestTracing.On ? StartSpan(cluster.Id) : null;
-                var loop = Begin(cluster, out var watch, out var body);
-                FailoverResult result;
-                try
-                {
-                    result = await loop.RunAsync<IFastExchange>(forwarder.Fast!, _exchange).ConfigureAwait(false);
-                }
-                finally
-                {
-                    loop.Return();
-                    watch?.Detach();
-                    if (body is FileBufferingReadStream buffered)
-                    {
-                        await buffered.DisposeAsync().ConfigureAwait(false);
-                    }
-                }
-
-                end = Answer(result, cluster, started, span);
-                if (end != ConnectionEnd.Abort)
-                {
-                    try
-                    {
-                        await _exchange.FlushAsync().ConfigureAwait(false);
-                    }
-                    catch (Http1Bodies.ClientGoneException)
-                    {
-                        end = ConnectionEnd.Abort;
-                    }
-
-                    if (end != ConnectionEnd.Abort && _head.HasBody && !_body.Done)
-                    {
-                        await DrainAsync().ConfigureAwait(false);
-                    }
-                }
+                end = await ServeAsync(forwarder!).ConfigureAwait(false);
             }
 #pragma warning disable CA1031 // whatever went wrong, it ends this connection only, and the process goes on
             catch (Exception ex)
@@ -184,10 +144,6 @@ internal sealed partial class ServerConnection
                 end = ConnectionEnd.Abort;
             }
 #pragma warning restore CA1031
-            finally
-            {
-                span?.Dispose();
-            }
 
             if (!consumed)
             {
@@ -207,17 +163,24 @@ internal sealed partial class ServerConnection
         }
     }
 
-    // The request's attempt loop rented, and its body (if any) started: read through a watch (a failure reading it is
-    // the client's, as on Kestrel's path), buffered for replay when the loop says the request may be tried again.
-    private AttemptLoop Begin(ClusterState cluster, out ClientBodyStream? watch, out Stream? body)
+    [AsyncMethodBuilder(typeof(PooledValueTaskBuilder<>))]
+    private async ValueTask<ConnectionEnd> ServeAsync(Forwarding.ClusterForwarder forwarder)
     {
+        var cluster = forwarder.Cluster;
+        var accessLog = _server.Proxy.AccessLog;
+        var started = accessLog?.Start() ?? 0;
+        using var span = RequestTracing.On ? StartSpan(cluster.Id) : null;
         var hasBody = _head.HasBody;
         var loop = AttemptLoop.Rent(cluster, _head.Method, hasBody, _head.ContentLength, _connection.ConnectionClosed);
-        (watch, body) = (null, null);
+        ClientBodyStream? watch = null;
+        Stream? body = null;
+        FailoverResult result;
         try
         {
             if (hasBody)
             {
+                // As on Kestrel's path: read through a watch (a failure reading it is the client's), buffered for
+                // replay when the loop says the request may be tried again. The watch is this request's own.
                 var sendContinueTo = _head.ExpectContinue ? _connection.Transport.Output : null;
                 if (_head.Chunked)
                 {
@@ -228,44 +191,58 @@ internal sealed partial class ServerConnection
                     _body.Start(_input, _head.ContentLength!.Value, sendContinueTo);
                 }
 
-                watch = new ClientBodyStream(_body); // this request's own
+                watch = new ClientBodyStream(_body);
                 var limit = cluster.Options.Retry.MaxBufferedBodyBytes;
                 body = loop.BufferBody ? new FileBufferingReadStream(watch, (int)Math.Min(limit, 64 * 1024), limit, Path.GetTempPath()) : watch;
             }
 
             _exchange.Begin(_head, closing: _head.Close || _closeRequested, watch, body, _input);
-            return loop;
+            result = await loop.RunAsync<IFastExchange>(forwarder.Fast!, _exchange).ConfigureAwait(false);
         }
-        catch
+        finally
         {
             loop.Return();
             watch?.Detach();
-            (body as FileBufferingReadStream)?.Dispose();
-            throw;
+            if (body is FileBufferingReadStream buffered)
+            {
+                await buffered.DisposeAsync().ConfigureAwait(false);
+            }
         }
-    }
 
-    // The answer the attempts came to, written (flushed by the caller), counted, logged and traced; what becomes of the connection.
-    private ConnectionEnd Answer(in FailoverResult result, ClusterState cluster, long started, Activity? span)
-    {
         _server.CountServed();
-        if (_head.HasBody && !_body.Done)
+        if (hasBody && !_body.Done)
         {
             _exchange.Closing = true; // the body was not read to its end: the answer says close, rather than the body being drained
         }
 
         var end = _exchange.Answer(result, cluster);
-        var status = end == ConnectionEnd.Abort && !_exchange.ResponseStarted ? 0 : _exchange.Status;
-        _server.Proxy.AccessLog?.Add(
+        accessLog?.Add(
             started,
             _client ??= (_connection.RemoteEndPoint as IPEndPoint)?.Address.ToString(),
             _head.Method,
             _head.TargetText,
-            status,
+            end == ConnectionEnd.Abort && !_exchange.ResponseStarted ? 0 : _exchange.Status,
             cluster.Id,
             result,
             _exchange.BodyBytes);
-        RequestTracing.Stop(span, status, result);
+        RequestTracing.Stop(span, end == ConnectionEnd.Abort && !_exchange.ResponseStarted ? 0 : _exchange.Status, result);
+        if (end != ConnectionEnd.Abort)
+        {
+            try
+            {
+                await _exchange.FlushAsync().ConfigureAwait(false);
+            }
+            catch (Http1Bodies.ClientGoneException)
+            {
+                return ConnectionEnd.Abort;
+            }
+
+            if (hasBody && !_body.Done)
+            {
+                await DrainAsync().ConfigureAwait(false);
+            }
+        }
+
         return end;
     }
 
