@@ -160,7 +160,6 @@ internal sealed unsafe class EventLoop
             _onItsCpu = sched_setaffinity(0, CpuSetSize, mask) == 0; // refused (a container's policy): it runs where the scheduler puts it
         }
 
-        Now = Stopwatch.GetTimestamp();
         running.Set();
 
         Rampart.Async.Keeping.ThisThreadIsAnEventLoop(); // it finishes a batch of requests, then starts one

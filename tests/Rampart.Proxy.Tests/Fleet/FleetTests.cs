@@ -315,10 +315,10 @@ public sealed class FleetTests : IAsyncLifetime
         B0(r1).Breaker.Isolate("isolated by admin");
         // Its verdict, in a hash that expires within three heartbeats of 200 ms: gone with a dead replica. (A heartbeat
         // late on a busy machine lets the hash expire meanwhile; the replica writes it again: so a wait, not one read.)
-        // A hash without an expiry (PTTL -1) never meets it.
+        // A hash without an expiry (no time to live) never meets it.
         await Wait.UntilAsync(
             () => ((string?)db.HashGet(hash, "web\nb0"))?.Contains("isolated by admin", StringComparison.Ordinal) == true
-                && (long)db.Execute("PTTL", hash) is > 0 and <= 600,
+                && db.KeyTimeToLive(hash) is { } ttl && ttl > TimeSpan.Zero && ttl <= TimeSpan.FromMilliseconds(600),
             "r1's verdict stands in its hash, which expires with its heartbeat",
             [new Beats(r1)]);
         B0(r1).Reset("reset by admin");
@@ -356,7 +356,7 @@ public sealed class FleetTests : IAsyncLifetime
 
         await db.KeyDeleteAsync(hash); // as when a heartbeat comes later than the hash's time to live
 
-        await Wait.UntilAsync(() => db.HashExists(hash, "web\nb0") && (long)db.Execute("PTTL", hash) > 0, "written again, with an expiry", [new Beats(r1)]);
+        await Wait.UntilAsync(() => db.HashExists(hash, "web\nb0") && db.KeyTimeToLive(hash) > TimeSpan.Zero, "written again, with an expiry", [new Beats(r1)]);
     }
 
     [Fact]
