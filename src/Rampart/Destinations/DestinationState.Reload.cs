@@ -29,8 +29,12 @@ public sealed partial class DestinationState
                 (_verdict, _quorum) = (previous._verdict, previous._quorum);
                 _journal.CopyFrom(previous._journal);
 
+                // Every traffic count goes on (not in-flight: those requests report to the previous object): a
+                // reload is no reset to the counters the metrics publish.
                 Volatile.Write(ref _requests, previous.Requests);
+                Volatile.Write(ref _successes, previous.Successes);
                 Volatile.Write(ref _failures, previous.Failures);
+                Volatile.Write(ref _ignored, previous.Ignored);
                 Volatile.Write(ref _refusedEjections, previous.RefusedEjections);
                 SlowStart.InheritFrom(previous.SlowStart);
                 Volatile.Write(ref _exclusions, ExclusionsNow_NeedsLock());

@@ -105,6 +105,25 @@ public sealed class ClusterReconfigureTests
     }
 
     [Fact]
+    public void ChangedThreshold_EveryTrafficCountGoesOn_NoPublishedCounterStartsAgain()
+    {
+        var before = new ClusterState("web", Options("d1"), _time);
+        var d1 = Get(before, "d1");
+        foreach (var result in (CallResult[])[CallResult.Success, CallResult.Success, CallResult.Failure, CallResult.Ignored])
+        {
+            Assert.True(d1.TryAcquire(out var lease));
+            d1.Report(lease, result, result == CallResult.Failure ? "502" : null);
+        }
+
+        var options = Options("d1");
+        options.CircuitBreaker.ConsecutiveFailures = 1;
+        var n1 = Get(before.Reconfigure(options), "d1");
+
+        Assert.NotSame(d1, n1);
+        Assert.Equal((4L, 2L, 1L, 1L), (n1.Requests, n1.Successes, n1.Failures, n1.Ignored)); // rampart.requests by outcome
+    }
+
+    [Fact]
     public void OpenBreaker_StaysOpenUntilTheSameMoment_HalfOpenGetsItsTrialAtOnce()
     {
         var options = Options("d1", "d2");
