@@ -177,11 +177,15 @@ public sealed class ServerOptions : FreezableOptions
     public bool FastServer { get; set => field = Settable(value); } = true;
 
     /// <summary>
-    /// What the listeners' connections run on: <see cref="ServerTransport.Sockets"/>, Kestrel's own (the default), or
+    /// What the listeners' connections run on: <see cref="ServerTransport.Sockets"/>, Kestrel's own (the default),
     /// <see cref="ServerTransport.Epoll"/>, Rampart's epoll loops (Linux x64), where a request and the destination
-    /// connection it uses wake the same thread and no read is made that is sure to find nothing. Read at start.
+    /// connection it uses wake the same thread and no read is made that is sure to find nothing, or
+    /// <see cref="ServerTransport.Auto"/>: <c>Epoll</c> where it runs, else <c>Sockets</c>. Read at start.
     /// </summary>
     public ServerTransport Transport { get; set => field = Settable(value); } = ServerTransport.Sockets;
+
+    /// <summary>Whether the listeners run on Rampart's epoll loops: <see cref="Transport"/> says <c>Epoll</c>, or <c>Auto</c> on Linux x64.</summary>
+    internal bool UsesEpoll => Transport == ServerTransport.Epoll || (Transport == ServerTransport.Auto && Rampart.Proxy.Transport.EpollNative.IsSupported);
 
     /// <summary>
     /// With <see cref="ServerTransport.Epoll"/>: each epoll loop runs on a CPU of its own (loop N on the process's Nth
@@ -199,6 +203,9 @@ public enum ServerTransport
 
     /// <summary>Rampart's epoll loops (Linux x64): one thread per core, nginx's discipline of reads; TCP listeners only.</summary>
     Epoll = 1,
+
+    /// <summary><see cref="Epoll"/> where it runs (Linux x64), else <see cref="Sockets"/>.</summary>
+    Auto = 2,
 }
 
 /// <summary>OpenTelemetry tracing: a server span per proxied request, a client span per attempt, exported with OTLP.</summary>

@@ -13,7 +13,7 @@ namespace Rampart.Proxy.Transport;
 /// </summary>
 internal sealed class EpollTransportFactory(RampartOptions options, IServiceProvider services) : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
-    public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint && options.Server.Transport == ServerTransport.Epoll && EpollNative.IsSupported;
+    public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint && options.Server.UsesEpoll && EpollNative.IsSupported;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {

@@ -59,10 +59,11 @@ public sealed class ClusterOptions : FreezableOptions
     public string HttpVersion { get; set => field = Settable(value); } = "1.1";
 
     /// <summary>
-    /// The proxy's data path to the destinations: <c>"Yarp"</c> (default: YARP's forwarder, every protocol) or
+    /// The proxy's data path to the destinations: <c>"Yarp"</c> (default: YARP's forwarder, every protocol),
     /// <c>"Fast"</c> (Rampart's own HTTP/1.1 path: pooled connections, a strict response parser; needs
-    /// <c>HttpVersion</c> 1.1 and <c>http://</c> destinations; upgrade requests still go the YARP way). Every decision is
-    /// the same on both. The HttpClient handler ignores it.
+    /// <c>HttpVersion</c> 1.1 and <c>http://</c> destinations; upgrade requests still go the YARP way) or <c>"Auto"</c>
+    /// (<c>Fast</c> where it can carry the cluster — <c>HttpVersion</c> 1.1 and every destination <c>http://</c> —, else
+    /// <c>Yarp</c>). Every decision is the same on both. The HttpClient handler ignores it.
     /// </summary>
     public string Forwarder { get; set => field = Settable(value); } = "Yarp";
 
@@ -82,8 +83,13 @@ public sealed class ClusterOptions : FreezableOptions
     /// </summary>
     public string Discovery { get; set => field = Settable(value); } = "None";
 
-    /// <summary>Whether <see cref="Forwarder"/> names Rampart's own HTTP/1.1 path.</summary>
-    internal bool UsesFastForwarder => Forwarder.Equals("Fast", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Whether the proxy forwards on Rampart's own HTTP/1.1 path: <see cref="Forwarder"/> names it, or is <c>Auto</c> and it can carry the cluster.</summary>
+    internal bool UsesFastForwarder => IsForwarder("Fast") || (IsForwarder("Auto") && FastCanCarry);
+
+    // What Rampart's own path speaks: HTTP/1.1, without TLS.
+    private bool FastCanCarry => HttpVersion == "1.1" && Destinations.Values.All(d => !d.Address.StartsWith("https:", StringComparison.OrdinalIgnoreCase));
+
+    private bool IsForwarder(string name) => Forwarder.Equals(name, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Validates these options once and returns them as an immutable snapshot (themselves, when they are one already): what a <see cref="ClusterState"/> holds.</summary>
     /// <param name="prefix">The configuration path of this cluster, such as <c>Rampart:Clusters:web</c>, that every problem is reported under.</param>
@@ -119,8 +125,8 @@ public sealed class ClusterOptions : FreezableOptions
         errors.Check(PanicThreshold is >= 0 and <= 1, nameof(PanicThreshold), "must be between 0 (off) and 1", PanicThreshold);
         errors.Check(MaxConnectionsPerDestination >= 0, nameof(MaxConnectionsPerDestination), "must be 0 (no limit) or positive", MaxConnectionsPerDestination);
         errors.Check(HttpVersions.TryParse(HttpVersion, out _), nameof(HttpVersion), "must be one of " + string.Join(", ", HttpVersions.Names), HttpVersion);
-        errors.Check(UsesFastForwarder || Forwarder.Equals("Yarp", StringComparison.OrdinalIgnoreCase), nameof(Forwarder), "must be one of Yarp, Fast", Forwarder);
-        if (UsesFastForwarder)
+        errors.Check(IsForwarder("Auto") || IsForwarder("Fast") || IsForwarder("Yarp"), nameof(Forwarder), "must be one of Auto, Fast, Yarp", Forwarder);
+        if (IsForwarder("Fast"))
         {
             errors.Check(HttpVersion == "1.1", nameof(Forwarder), "Fast speaks HTTP/1.1 only: HttpVersion must be 1.1", Forwarder);
             foreach (var (id, destination) in Destinations)

@@ -7,7 +7,8 @@ namespace Rampart.Proxy.Tests.Transport;
 
 /// <summary>
 /// A proxy with <c>Rampart:Server:Transport: Epoll</c> binds its listener on the epoll loops (and says so in
-/// <c>/status</c>), and without it stays on Kestrel's sockets. (The whole suite runs on it with <c>RAMPART_TEST_TRANSPORT=Epoll</c>.)
+/// <c>/status</c>), as it does with <c>Auto</c> on Linux x64, and without it stays on Kestrel's sockets. (The whole
+/// suite runs on it with <c>RAMPART_TEST_TRANSPORT=Epoll</c>.)
 /// </summary>
 public sealed class EpollTransportTests
 {
@@ -27,6 +28,22 @@ public sealed class EpollTransportTests
 
         Assert.Equal("Epoll", StatusDocument.From(f.Proxy, TimeProvider.System).Server!.Transport);
         Assert.Equal(5, f.Services.GetRequiredService<FastServer>().Served);
+    }
+
+    [Fact]
+    public async Task Auto_TheLoopsWhereTheyRun_AndRampartsOwnPathWhereItCarriesTheCluster()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?>
+        {
+            ["Rampart:Server:Transport"] = "Auto",
+            ["Rampart:Clusters:web:Forwarder"] = "Auto",
+        });
+
+        Assert.Equal("ok from b0", await f.Client.GetStringAsync("/get/1"));
+        var status = StatusDocument.From(f.Proxy, TimeProvider.System);
+        Assert.Equal(Rampart.Proxy.Transport.EpollNative.IsSupported ? "Epoll" : "Sockets", status.Server!.Transport);
+        Assert.Equal("Fast", status.Clusters.Single().Forwarder); // HTTP/1.1 to an http:// backend
+        Assert.Equal(1, f.Services.GetRequiredService<FastServer>().Served);
     }
 
     [Fact]

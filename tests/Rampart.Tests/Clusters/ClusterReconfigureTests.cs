@@ -247,6 +247,34 @@ public sealed class ClusterOptionsTests
     }
 
     [Fact]
+    public void Forwarder_AutoIsFastWhereItCanCarryTheCluster_ElseYarp()
+    {
+        var options = new ClusterOptions();
+        options.Destinations["a"] = new DestinationOptions { Address = "http://127.0.0.1:9001" };
+        Assert.Equal("Yarp", options.Forwarder);
+        Assert.False(options.UsesFastForwarder); // the default (until the fast path's p99 holds against nginx's)
+        options.Forwarder = "auto";
+        Assert.True(options.UsesFastForwarder); // HTTP/1.1 to http:// destinations
+
+        options.HttpVersion = "2";
+        Assert.False(options.UsesFastForwarder); // HTTP/2: YARP's
+        options.HttpVersion = "1.1";
+        options.Destinations["b"] = new DestinationOptions { Address = "https://127.0.0.1:9002" };
+        Assert.False(options.UsesFastForwarder); // one https:// destination: YARP's
+        Assert.Empty(options.Validate("Rampart:Clusters:web")); // and valid, as Auto always is
+        options.Destinations.Remove("b");
+        Assert.True(options.UsesFastForwarder); // the https:// one gone: Fast again (a reload decides anew)
+        options.Destinations["b"] = new DestinationOptions { Address = "https://127.0.0.1:9002" };
+
+        options.Forwarder = "Fast"; // asked for by name, TLS is an error that names the destination
+        Assert.Equal(["Rampart:Clusters:web:Destinations:b:Address must be http:// with Forwarder Fast (no TLS on the fast path yet) (was https://127.0.0.1:9002)"], options.Validate("Rampart:Clusters:web"));
+        options.Forwarder = "yarp";
+        Assert.False(options.UsesFastForwarder);
+        options.Forwarder = "Quick";
+        Assert.Equal(["Rampart:Clusters:web:Forwarder must be one of Auto, Fast, Yarp (was Quick)"], options.Validate("Rampart:Clusters:web"));
+    }
+
+    [Fact]
     public void HttpVersion2_IsPriorKnowledgeOverPlainHttp_AndNegotiatedOverTls()
     {
         Assert.Equal(System.Net.Http.HttpVersionPolicy.RequestVersionExact, HttpVersions.PolicyFor(new Version(2, 0), new Uri("http://a")));
