@@ -43,6 +43,23 @@ internal static unsafe partial class EpollNative
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_wait(int epfd, EpollEvent* events, int maxEvents, int timeout);
 
+    /// <summary><c>epoll_ctl</c> on a descriptor of the loop's own (its wake-up <c>eventfd</c>).</summary>
+    [LibraryImport("libc", EntryPoint = "epoll_ctl", SetLastError = true)]
+    public static partial int epoll_ctl_fd(int epfd, int op, int fd, EpollEvent* ev);
+
+    public const int EFD_NONBLOCK = 0x800;
+    public const int EFD_CLOEXEC = 0x80000;
+
+    /// <summary>An <c>eventfd</c>: a counter another thread writes to wake a loop out of <c>epoll_wait</c>.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport("libc", EntryPoint = "read")]
+    public static partial nint ReadFd(int fd, void* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "write")]
+    public static partial nint WriteFd(int fd, void* buffer, nint count);
+
     /// <summary>The size of a <c>cpu_set_t</c> in bytes (1024 CPUs).</summary>
     public const int CpuSetSize = 128;
 

@@ -13,6 +13,7 @@ namespace Rampart.Proxy.Transport;
 internal sealed unsafe class EventLoop
 {
     private const int MaxEvents = 256;
+    private const ulong WakeId = ulong.MaxValue; // the event of the loop's eventfd (a socket's carries its slot and generation)
     private static readonly Lazy<EventLoop[]> Loops = new(() => [.. Enumerable.Range(0, Environment.ProcessorCount).Select(i => new EventLoop(i))]);
     private static int s_next;
     private static bool s_pin; // the loops, once they start, each on a CPU of its own
@@ -21,6 +22,7 @@ internal sealed unsafe class EventLoop
     private static EventLoop? t_current;
 
     private readonly int _epoll;
+    private readonly int _wake; // an eventfd: written to wake the loop early (a timer changed on another thread)
     private readonly Lock _registering = new(); // taken to register and unregister (a connection's start and end), never per event
     private readonly Stack<int> _free = new();
     private EpollSocket?[] _slots = new EpollSocket?[256]; // the registered sockets, by slot: an event's data is its slot and generation
@@ -29,7 +31,8 @@ internal sealed unsafe class EventLoop
     private readonly int _cpu; // the CPU its thread is to be pinned to, or -1
     private volatile bool _onItsCpu; // pinned there
 
-    private EventLoop(int index)
+    /// <summary>Starts a loop (the process's are made by <see cref="Next"/>; a test may start one of its own, which no socket wakes).</summary>
+    internal EventLoop(int index)
     {
         Index = index;
         _cpu = s_pin ? CpuOf(index) : -1;
@@ -38,6 +41,15 @@ internal sealed unsafe class EventLoop
         {
             throw new InvalidOperationException("epoll_create1 failed: errno " + Marshal.GetLastPInvokeError());
         }
+
+        _wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        var wakeEvent = new EpollEvent { Events = EPOLLIN, Data = WakeId };
+        if (_wake < 0 || epoll_ctl_fd(_epoll, EPOLL_CTL_ADD, _wake, &wakeEvent) != 0)
+        {
+            throw new InvalidOperationException("eventfd failed: errno " + Marshal.GetLastPInvokeError());
+        }
+
+        Timers = new LoopTimers(this);
 
         // Started without the execution context of whoever created the loops (a request, with its async-local values),
         // and waited for: the loops run, on their CPUs when pinned, before the first connection is theirs.
@@ -69,6 +81,9 @@ internal sealed unsafe class EventLoop
     /// loop's thread only (<see cref="LoopTime"/>).
     /// </summary>
     public long Now { get; private set; }
+
+    /// <summary>Its timers, fired on its thread (<see cref="LoopTime.CreateTimer"/>).</summary>
+    public LoopTimers Timers { get; }
 
     /// <summary>The loop running on this thread, or null off every loop.</summary>
     public static EventLoop? Current => t_current;
@@ -129,6 +144,13 @@ internal sealed unsafe class EventLoop
         }
     }
 
+    /// <summary>Wakes the loop out of <c>epoll_wait</c> (from another thread: a timer of its now due sooner).</summary>
+    public void Wake()
+    {
+        ulong one = 1;
+        WriteFd(_wake, &one, sizeof(ulong)); // fails only when the counter is full: the loop is woken anyway
+    }
+
     /// <summary>The <paramref name="index"/>th CPU this process may run on, or -1 when there are fewer (or they cannot be read).</summary>
     private static int CpuOf(int index)
     {
@@ -166,18 +188,25 @@ internal sealed unsafe class EventLoop
         var events = stackalloc EpollEvent[MaxEvents];
         while (true)
         {
-            var count = epoll_wait(_epoll, events, MaxEvents, -1);
+            var count = epoll_wait(_epoll, events, MaxEvents, Timers.WaitMilliseconds(Stopwatch.GetTimestamp()));
             Now = Stopwatch.GetTimestamp();
             var slots = Volatile.Read(ref _slots);
             for (var i = 0; i < count; i++)
             {
                 var id = events[i].Data;
                 var slot = (int)(uint)id;
-                if (slot < slots.Length && slots[slot] is { } socket && socket.Registration == id)
+                if ((uint)slot < (uint)slots.Length && slots[slot] is { } socket && socket.Registration == id)
                 {
                     socket.OnEvents(events[i].Events);
                 }
+                else if (id == WakeId)
+                {
+                    ulong woken;
+                    ReadFd(_wake, &woken, sizeof(ulong)); // reset: the timers are read below
+                }
             }
+
+            Timers.RunDue(Now);
         }
     }
 }

@@ -3,11 +3,12 @@ using System.Diagnostics;
 namespace Rampart.Proxy.Transport;
 
 /// <summary>
-/// The proxy's clock: the system's, except that a timestamp read on an event loop's thread is the loop's
-/// (<see cref="EventLoop.Now"/>, read once per batch of events) rather than a clock read of its own. A request on the
+/// The proxy's clock: the system's, except on an event loop's thread. There a timestamp is the loop's
+/// (<see cref="EventLoop.Now"/>, read once per batch of events) rather than a clock read of its own: a request on the
 /// loops reads the time about eight times (its deadline, its attempt's start and end, its connections' idle and
-/// activity times, the response's data rate); the requests of a batch now share one read. Timers, wall-clock time and
-/// every thread off the loops are the system's.
+/// activity times, the response's data rate), and the requests of a batch share one read. And a timer created there is
+/// the loop's (<see cref="LoopTimers"/>): it fires on the loop's thread, as nginx's timers do, not on the thread pool.
+/// Wall-clock time and every thread off the loops are the system's.
 /// </summary>
 /// <remarks>
 /// A loop's timestamp is behind the real clock by at most the time the loop has spent on its current batch (well under
@@ -24,4 +25,10 @@ internal sealed class LoopTime : TimeProvider
     public static LoopTime Instance { get; } = new();
 
     public override long GetTimestamp() => EventLoop.Current is { } loop ? loop.Now : Stopwatch.GetTimestamp();
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        return EventLoop.Current is { } loop ? new LoopTimer(loop.Timers, callback, state, dueTime, period) : base.CreateTimer(callback, state, dueTime, period);
+    }
 }
