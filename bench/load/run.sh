@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Whole-proxy load run on this machine, loopback only, bounded, stops everything it started (by PID).
-# Measures in the same run, rounds interleaved (and rotated: each round starts with the next target): the backend directly, Rampart, a bare YARP config proxy,
+# Measures in the same run, rounds interleaved (and rotated: each round starts with the next target): the backend directly, Rampart
+# (its defaults: Rampart's own HTTP/1.1 path on its epoll loops; RAMPART_VARIANTS="yarp-path:Rampart__Clusters__web__Forwarder=Yarp,Rampart__Server__Transport=Sockets"
+# for YARP's forwarder on Kestrel's sockets, the defaults before stage 11), a bare YARP config proxy,
 # and nginx and HAProxy when installed (apt-get install -y wrk nginx haproxy). nginx and HAProxy send what Rampart and YARP
 # send by default (the client's Host, X-Forwarded-For/-Proto/-Host); TARGETS may name nginx-bare, nginx's own defaults.
 # Usage: bench/load/run.sh [ROUNDS=3] [SECONDS=10] [CONNECTIONS=64]

@@ -168,8 +168,8 @@ public sealed class ServerOptions : FreezableOptions
     public bool InlineScheduling { get; set => field = Settable(value); }
 
     /// <summary>
-    /// Rampart's own HTTP/1.1 server on the plain-HTTP listeners: while every request goes to one cluster with
-    /// <c>Forwarder: Fast</c> (one route that matches everything), it serves requests without a body, with a
+    /// Rampart's own HTTP/1.1 server on the plain-HTTP listeners: while every request goes to one cluster on Rampart's
+    /// own path (<c>Forwarder: Fast</c>, or <c>Auto</c> where it carries the cluster; one route that matches everything), it serves requests without a body, with a
     /// <c>Content-Length</c> body or a chunked one itself, without Kestrel's <c>HttpContext</c>; the first request it does
     /// not take (another transfer coding, an upgrade, HTTP/1.0, anything unusual or malformed) and HTTP/2 go on in
     /// Kestrel's server, with the rest of that connection. Read at start. Default true.
@@ -177,12 +177,12 @@ public sealed class ServerOptions : FreezableOptions
     public bool FastServer { get; set => field = Settable(value); } = true;
 
     /// <summary>
-    /// What the listeners' connections run on: <see cref="ServerTransport.Sockets"/>, Kestrel's own (the default),
-    /// <see cref="ServerTransport.Epoll"/>, Rampart's epoll loops (Linux x64), where a request and the destination
-    /// connection it uses wake the same thread and no read is made that is sure to find nothing, or
-    /// <see cref="ServerTransport.Auto"/>: <c>Epoll</c> where it runs, else <c>Sockets</c>. Read at start.
+    /// What the listeners' connections run on: <see cref="ServerTransport.Auto"/> (the default: <c>Epoll</c> where it
+    /// runs, else <c>Sockets</c>), <see cref="ServerTransport.Epoll"/>, Rampart's epoll loops (Linux x64), where a
+    /// request and the destination connection it uses wake the same thread and no read is made that is sure to find
+    /// nothing, or <see cref="ServerTransport.Sockets"/>, Kestrel's own. Read at start.
     /// </summary>
-    public ServerTransport Transport { get; set => field = Settable(value); } = ServerTransport.Sockets;
+    public ServerTransport Transport { get; set => field = Settable(value); } = ServerTransport.Auto;
 
     /// <summary>Whether the listeners run on Rampart's epoll loops: <see cref="Transport"/> says <c>Epoll</c>, or <c>Auto</c> on Linux x64.</summary>
     internal bool UsesEpoll => Transport == ServerTransport.Epoll || (Transport == ServerTransport.Auto && Rampart.Proxy.Transport.EpollNative.IsSupported);

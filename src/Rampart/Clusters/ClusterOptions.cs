@@ -59,13 +59,13 @@ public sealed class ClusterOptions : FreezableOptions
     public string HttpVersion { get; set => field = Settable(value); } = "1.1";
 
     /// <summary>
-    /// The proxy's data path to the destinations: <c>"Yarp"</c> (default: YARP's forwarder, every protocol),
-    /// <c>"Fast"</c> (Rampart's own HTTP/1.1 path: pooled connections, a strict response parser; needs
-    /// <c>HttpVersion</c> 1.1 and <c>http://</c> destinations; upgrade requests still go the YARP way) or <c>"Auto"</c>
-    /// (<c>Fast</c> where it can carry the cluster — <c>HttpVersion</c> 1.1 and every destination <c>http://</c> —, else
-    /// <c>Yarp</c>). Every decision is the same on both. The HttpClient handler ignores it.
+    /// The proxy's data path to the destinations: <c>"Auto"</c> (default: <c>Fast</c> where it can carry the cluster —
+    /// <c>HttpVersion</c> 1.1 and every destination <c>http://</c> —, else <c>Yarp</c>), <c>"Fast"</c> (Rampart's own
+    /// HTTP/1.1 path: pooled connections, a strict response parser; needs <c>HttpVersion</c> 1.1 and <c>http://</c>
+    /// destinations; upgrade requests still go the YARP way) or <c>"Yarp"</c> (YARP's forwarder, every protocol). Every
+    /// decision is the same on both. The HttpClient handler ignores it.
     /// </summary>
-    public string Forwarder { get; set => field = Settable(value); } = "Yarp";
+    public string Forwarder { get; set => field = Settable(value); } = "Auto";
 
     /// <summary>
     /// How requests and probes reach <c>https://</c> destinations: <c>CaPath</c> (a PEM bundle trusted instead of the

@@ -29,7 +29,7 @@ public sealed class FastServerTests
         var server = f.Services.GetRequiredService<FastServer>();
         Assert.Equal(20, server.Served);
         Assert.Equal(0, server.HandedOff);
-        var transport = Environment.GetEnvironmentVariable("RAMPART_TEST_TRANSPORT") is { Length: > 0 } t ? t : "Sockets";
+        var transport = Environment.GetEnvironmentVariable("RAMPART_TEST_TRANSPORT") is { Length: > 0 } t ? t : Rampart.Proxy.Transport.EpollNative.IsSupported ? "Epoll" : "Sockets";
         Assert.Equal(new ServerStatus(20, 0, null, transport, transport == "Epoll" ? false : null), StatusDocument.From(f.Proxy, TimeProvider.System).Server); // what /status shows
     }
 

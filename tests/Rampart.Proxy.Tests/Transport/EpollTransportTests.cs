@@ -7,8 +7,8 @@ namespace Rampart.Proxy.Tests.Transport;
 
 /// <summary>
 /// A proxy with <c>Rampart:Server:Transport: Epoll</c> binds its listener on the epoll loops (and says so in
-/// <c>/status</c>), as it does with <c>Auto</c> on Linux x64, and without it stays on Kestrel's sockets. (The whole
-/// suite runs on it with <c>RAMPART_TEST_TRANSPORT=Epoll</c>.)
+/// <c>/status</c>), as it does by default (<c>Auto</c>) on Linux x64; with <c>Sockets</c> it stays on Kestrel's
+/// sockets. (The whole suite runs on one transport with <c>RAMPART_TEST_TRANSPORT</c>.)
 /// </summary>
 public sealed class EpollTransportTests
 {
@@ -47,14 +47,25 @@ public sealed class EpollTransportTests
     }
 
     [Fact]
-    public async Task WithoutIt_KestrelsSocketsServe()
+    public async Task ByDefault_TheLoopsWhereTheyRun_AndRampartsOwnPath()
     {
-        if (Environment.GetEnvironmentVariable("RAMPART_TEST_TRANSPORT") is { Length: > 0 })
+        if (Environment.GetEnvironmentVariable("RAMPART_TEST_TRANSPORT") is { Length: > 0 } || Environment.GetEnvironmentVariable("RAMPART_TEST_FORWARDER") is { Length: > 0 })
         {
-            return; // the suite runs on a transport named for the whole run
+            return; // the suite runs on a transport or data path named for the whole run
         }
 
         await using var f = await ProxyFixture.StartAsync(backends: 1);
+
+        Assert.Equal("ok from b0", await f.Client.GetStringAsync("/get/1"));
+        var status = StatusDocument.From(f.Proxy, TimeProvider.System);
+        Assert.Equal(Rampart.Proxy.Transport.EpollNative.IsSupported ? "Epoll" : "Sockets", status.Server!.Transport);
+        Assert.Equal("Fast", status.Clusters.Single().Forwarder);
+    }
+
+    [Fact]
+    public async Task AskedForSockets_KestrelsSocketsServe()
+    {
+        await using var f = await ProxyFixture.StartAsync(backends: 1, settings: new Dictionary<string, string?> { ["Rampart:Server:Transport"] = "Sockets" });
 
         Assert.Equal("ok from b0", await f.Client.GetStringAsync("/get/1"));
         Assert.Equal("Sockets", StatusDocument.From(f.Proxy, TimeProvider.System).Server!.Transport);

@@ -247,13 +247,11 @@ public sealed class ClusterOptionsTests
     }
 
     [Fact]
-    public void Forwarder_AutoIsFastWhereItCanCarryTheCluster_ElseYarp()
+    public void Forwarder_ByDefaultFastWhereItCanCarryTheCluster_ElseYarp()
     {
         var options = new ClusterOptions();
         options.Destinations["a"] = new DestinationOptions { Address = "http://127.0.0.1:9001" };
-        Assert.Equal("Yarp", options.Forwarder);
-        Assert.False(options.UsesFastForwarder); // the default (until the fast path's p99 holds against nginx's)
-        options.Forwarder = "auto";
+        Assert.Equal("Auto", options.Forwarder);
         Assert.True(options.UsesFastForwarder); // HTTP/1.1 to http:// destinations
 
         options.HttpVersion = "2";
