@@ -64,7 +64,7 @@ internal sealed class LoopTimers(EventLoop loop)
                 }
 
                 timer = entry.Timer;
-                timer.Fired_NeedsLock(now, this);
+                timer.Fired_NeedsLock(now);
             }
 
             timer.Invoke();
@@ -146,11 +146,11 @@ internal sealed class LoopTimer : ITimer
     }
 
     /// <summary>Taken from the queue to fire: a periodic one is scheduled again.</summary>
-    internal void Fired_NeedsLock(long now, LoopTimers timers)
+    internal void Fired_NeedsLock(long now)
     {
         if (_periodTicks > 0)
         {
-            timers.Schedule_NeedsLock(this, now + _periodTicks);
+            _timers.Schedule_NeedsLock(this, now + _periodTicks);
         }
     }
 
