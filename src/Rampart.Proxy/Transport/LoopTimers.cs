@@ -13,7 +13,8 @@ namespace Rampart.Proxy.Transport;
 /// Timers are created by <see cref="LoopTime.CreateTimer"/> on a loop's thread. A change may come from any thread: one
 /// that brings the next firing before the loop's current wait ends wakes the loop (<see cref="EventLoop.Wake"/>). A
 /// change leaves its earlier entry in the queue, to be skipped when it comes due (each entry carries the timer's version
-/// it was scheduled for): the lock is taken to change, schedule and take due timers, never per request.
+/// it was scheduled for). The lock is taken twice per turn of the loop (its wait, its due timers) and by each change —
+/// never per request: a request's deadline is a timestamp, its timer changed only when it must fire earlier.
 /// </remarks>
 internal sealed class LoopTimers(EventLoop loop)
 {
