@@ -86,8 +86,13 @@ public sealed class ClusterOptions : FreezableOptions
     /// <summary>Whether the proxy forwards on Rampart's own HTTP/1.1 path: <see cref="Forwarder"/> names it, or is <c>Auto</c> and it can carry the cluster.</summary>
     internal bool UsesFastForwarder => IsForwarder("Fast") || (IsForwarder("Auto") && FastCanCarry);
 
-    // What Rampart's own path speaks: HTTP/1.1, without TLS.
-    private bool FastCanCarry => HttpVersion == "1.1" && Destinations.Values.All(d => !d.Address.StartsWith("https:", StringComparison.OrdinalIgnoreCase));
+    // What Rampart's own path can carry — HTTP/1.1, to destinations without TLS — in one place: Auto decides by it, and
+    // Fast named outright is validated against it.
+    private bool FastCanCarry => FastSpeaks(HttpVersion) && Destinations.Values.All(FastReaches);
+
+    private static bool FastSpeaks(string httpVersion) => httpVersion == "1.1";
+
+    private static bool FastReaches(DestinationOptions destination) => !destination.Address.StartsWith("https:", StringComparison.OrdinalIgnoreCase);
 
     private bool IsForwarder(string name) => Forwarder.Equals(name, StringComparison.OrdinalIgnoreCase);
 
@@ -128,10 +133,10 @@ public sealed class ClusterOptions : FreezableOptions
         errors.Check(IsForwarder("Auto") || IsForwarder("Fast") || IsForwarder("Yarp"), nameof(Forwarder), "must be one of Auto, Fast, Yarp", Forwarder);
         if (IsForwarder("Fast"))
         {
-            errors.Check(HttpVersion == "1.1", nameof(Forwarder), "Fast speaks HTTP/1.1 only: HttpVersion must be 1.1", Forwarder);
+            errors.Check(FastSpeaks(HttpVersion), nameof(Forwarder), "Fast speaks HTTP/1.1 only: HttpVersion must be 1.1", Forwarder);
             foreach (var (id, destination) in Destinations)
             {
-                errors.Check(!destination.Address.StartsWith("https:", StringComparison.OrdinalIgnoreCase), $"{nameof(Destinations)}:{id}:{nameof(DestinationOptions.Address)}", "must be http:// with Forwarder Fast (no TLS on the fast path yet)", destination.Address);
+                errors.Check(FastReaches(destination), $"{nameof(Destinations)}:{id}:{nameof(DestinationOptions.Address)}", "must be http:// with Forwarder Fast (no TLS on the fast path yet)", destination.Address);
             }
         }
         ValidateTls(errors);
